@@ -1,0 +1,106 @@
+import * as grpc from '@grpc/grpc-js';
+import { errorCodeOf } from '../errors';
+import type { Logger } from '../log/logger';
+import type { CallInfo, CriStream, StreamingCriHandler, UnaryCriHandler } from './cri-handler-types';
+import type { HandlerRegistry } from './handler-registry';
+import { statusObject, toServiceError } from './grpc-status';
+
+// Turns the registry's `async (request) => response` handlers into grpc-js service
+// implementations: one wrapper answers exactly once, refuses calls until start-up is done,
+// answers UNIMPLEMENTED for RPCs nobody contributed, logs, and maps errors to statuses.
+
+export interface AdapterContext {
+  readonly registry: HandlerRegistry;
+  readonly logger: Logger;
+  readonly isReady: () => boolean;
+  readonly unimplemented: (rpc: string) => string;
+}
+
+export function buildServiceImplementation(
+  service: grpc.ServiceDefinition,
+  apiVersion: CallInfo['apiVersion'],
+  context: AdapterContext,
+): grpc.UntypedServiceImplementation {
+  const implementation: grpc.UntypedServiceImplementation = {};
+  for (const [rpc, method] of Object.entries(service)) {
+    implementation[rpc] = method.responseStream
+      ? streamingCall(rpc, apiVersion, context)
+      : unaryCall(rpc, apiVersion, context);
+  }
+  return implementation;
+}
+
+function unaryCall(rpc: string, apiVersion: CallInfo['apiVersion'], context: AdapterContext): grpc.handleUnaryCall<unknown, unknown> {
+  return (call, callback) => {
+    const refusal = refuse(rpc, context);
+    if (refusal) {
+      callback(refusal);
+      return;
+    }
+    const handler = context.registry.lookup(rpc)?.handler as UnaryCriHandler<unknown, unknown>;
+    const controller = new AbortController();
+    call.on('cancelled', () => controller.abort());
+    const started = Date.now();
+    handler(call.request, { apiVersion, signal: controller.signal }).then(
+      (response) => {
+        context.logger.debug('rpc done', { rpc, apiVersion, ms: Date.now() - started });
+        callback(null, response);
+      },
+      (error: unknown) => {
+        logFailure(context.logger, rpc, apiVersion, error);
+        callback(toServiceError(error));
+      },
+    );
+  };
+}
+
+function streamingCall(rpc: string, apiVersion: CallInfo['apiVersion'], context: AdapterContext): grpc.handleServerStreamingCall<unknown, unknown> {
+  return (call) => {
+    const refusal = refuse(rpc, context);
+    if (refusal) {
+      call.emit('error', refusal);
+      return;
+    }
+    const handler = context.registry.lookup(rpc)?.handler as StreamingCriHandler<unknown, unknown>;
+    const controller = new AbortController();
+    call.on('cancelled', () => controller.abort());
+    const stream: CriStream<unknown> = {
+      write: (message) =>
+        new Promise<void>((resolve, reject) => {
+          if (controller.signal.aborted) {
+            reject(new Error(`${rpc} stream was cancelled by the client`));
+            return;
+          }
+          if (call.write(message)) resolve();
+          else call.once('drain', () => resolve());
+        }),
+    };
+    handler(call.request, stream, { apiVersion, signal: controller.signal }).then(
+      () => {
+        if (!controller.signal.aborted) call.end();
+      },
+      (error: unknown) => {
+        if (controller.signal.aborted) return;
+        logFailure(context.logger, rpc, apiVersion, error);
+        call.emit('error', toServiceError(error));
+      },
+    );
+  };
+}
+
+function refuse(rpc: string, context: AdapterContext): ReturnType<typeof statusObject> | undefined {
+  if (!context.isReady()) {
+    return statusObject(grpc.status.UNAVAILABLE, `caissond is not ready: ${rpc} is refused until start-up completes`);
+  }
+  if (!context.registry.lookup(rpc)) {
+    return statusObject(grpc.status.UNIMPLEMENTED, context.unimplemented(rpc));
+  }
+  return undefined;
+}
+
+function logFailure(logger: Logger, rpc: string, apiVersion: string, error: unknown): void {
+  const code = errorCodeOf(error);
+  const fields = { rpc, apiVersion, code, error: error instanceof Error ? error.message : String(error) };
+  if (code === 'INTERNAL') logger.error('rpc failed', { ...fields, stack: error instanceof Error ? error.stack : undefined });
+  else logger.info('rpc refused', fields);
+}

@@ -1,0 +1,76 @@
+import type { DependencyContainer, InjectionToken } from 'tsyringe';
+import type { ZodType } from 'zod';
+import type { DaemonConfig } from '../../config/daemon-config-schema';
+import type { CriHandlerMap, CriRpcName } from '../cri/cri-handler-types';
+import type { Logger } from '../log/logger';
+
+// What a plugin is: a typed manifest. Its identity is `<type>.<id>` (runtime.runc,
+// cgroup-driver.systemd, events.pod-events). The loader reads every manifest before it runs any
+// `init`, so mistakes in the set are reported before anything touches the host.
+
+export enum PluginType {
+  Runtime = 'runtime',
+  CgroupDriver = 'cgroup-driver',
+  Events = 'events',
+  Network = 'network',
+  Image = 'image',
+  Service = 'service',
+}
+
+export interface PluginSelection {
+  /** The daemon.json key that decides whether this plugin runs (named in error messages). */
+  readonly key: string;
+  /** True when the plugin should run under this configuration. */
+  readonly when: (config: DaemonConfig) => boolean;
+}
+
+export interface PluginManifest<TConfig = Record<string, unknown>> {
+  /** Lower-case letters, digits and dashes; unique within its type. */
+  readonly id: string;
+  readonly type: PluginType;
+  /**
+   * What must be initialised first: a plugin type (every enabled plugin of that type, at least
+   * one) or a full identity such as "cgroup-driver.systemd".
+   */
+  readonly requires?: readonly (PluginType | string)[];
+  /** Validates this plugin's section of daemon.json `plugin-config` (keyed by identity). */
+  readonly configSchema?: ZodType<TConfig>;
+  /** Built-ins that run only under some configuration say which key selects them. */
+  readonly selectedBy?: PluginSelection;
+  /** Runtime plugins: the runtime names they serve under this configuration. */
+  readonly provides?: (config: DaemonConfig) => readonly string[];
+  readonly init: (ctx: PluginContext<TConfig>) => void | Promise<void>;
+}
+
+/** The handle a plugin gets in `init`: its configuration and the daemon's extension points. */
+export interface PluginContext<TConfig = Record<string, unknown>> {
+  readonly identity: string;
+  /** This plugin's validated `plugin-config` section ({} when absent). */
+  readonly config: TConfig;
+  readonly daemonConfig: DaemonConfig;
+  /** A child of the daemon's container: resolves everything provided before this plugin. */
+  readonly container: DependencyContainer;
+  readonly logger: Logger;
+  /**
+   * Binds a value for every later plugin and service. A token can be bound once per daemon, and
+   * only during start-up: the second attempt fails naming both plugins.
+   */
+  provide<T>(token: InjectionToken<T>, value: T): void;
+  /** CRI contribution point: one handler per RPC across the whole daemon. */
+  readonly cri: CriContribution;
+  /** Runs at shutdown, in reverse plugin order; each hook runs once even if stop is called twice. */
+  onStop(hook: () => void | Promise<void>): void;
+}
+
+export interface CriContribution {
+  handle<K extends CriRpcName>(rpc: K, handler: CriHandlerMap[K]): void;
+}
+
+/** Types a manifest; it only returns its argument, so defining a plugin has no side effects. */
+export function definePlugin<TConfig = Record<string, unknown>>(manifest: PluginManifest<TConfig>): PluginManifest<TConfig> {
+  return manifest;
+}
+
+export function identityOf(manifest: Pick<PluginManifest<unknown>, 'type' | 'id'>): string {
+  return `${manifest.type}.${manifest.id}`;
+}

@@ -1,0 +1,99 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import Database from 'better-sqlite3';
+
+// The daemon's metadata, in SQLite under `graph`. Every write is a transaction that is on disk
+// (WAL, synchronous=FULL) before the call returns, so an RPC that answers after a write has made
+// its change durable. Records are JSON documents keyed by id; the services own their shapes.
+
+const SCHEMA_VERSION = 1;
+
+const MIGRATIONS: Record<number, string> = {
+  1: `
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE sandboxes (id TEXT PRIMARY KEY, record TEXT NOT NULL);
+    CREATE TABLE containers (
+      id TEXT PRIMARY KEY,
+      sandbox_id TEXT NOT NULL,
+      record TEXT NOT NULL
+    );
+    CREATE INDEX containers_by_sandbox ON containers (sandbox_id);
+  `,
+};
+
+export class MetadataStore {
+  private readonly db: Database.Database;
+  private closed = false;
+
+  private constructor(readonly file: string) {
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('foreign_keys = ON');
+    this.migrate();
+  }
+
+  /** Opens (creating if needed) the store at `<graph>/metadata.db`. */
+  static open(graphDir: string): MetadataStore {
+    fs.mkdirSync(graphDir, { recursive: true, mode: 0o700 });
+    return new MetadataStore(path.join(graphDir, 'metadata.db'));
+  }
+
+  getMeta(key: string): string | undefined {
+    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+    return row?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+  }
+
+  putSandbox(id: string, record: object): void {
+    this.db.prepare('INSERT INTO sandboxes (id, record) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET record = excluded.record').run(id, JSON.stringify(record));
+  }
+
+  deleteSandbox(id: string): void {
+    this.db.prepare('DELETE FROM sandboxes WHERE id = ?').run(id);
+  }
+
+  putContainer(id: string, sandboxId: string, record: object): void {
+    this.db
+      .prepare('INSERT INTO containers (id, sandbox_id, record) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET record = excluded.record, sandbox_id = excluded.sandbox_id')
+      .run(id, sandboxId, JSON.stringify(record));
+  }
+
+  deleteContainer(id: string): void {
+    this.db.prepare('DELETE FROM containers WHERE id = ?').run(id);
+  }
+
+  sandboxIds(): string[] {
+    return (this.db.prepare('SELECT id FROM sandboxes ORDER BY id').all() as { id: string }[]).map((r) => r.id);
+  }
+
+  containerIds(): string[] {
+    return (this.db.prepare('SELECT id FROM containers ORDER BY id').all() as { id: string }[]).map((r) => r.id);
+  }
+
+  /** Runs `work` as one transaction: all of its writes land, or none. */
+  transaction<T>(work: () => T): T {
+    return this.db.transaction(work)();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+
+  private migrate(): void {
+    const current = this.db.pragma('user_version', { simple: true }) as number;
+    for (let version = current + 1; version <= SCHEMA_VERSION; version++) {
+      const sql = MIGRATIONS[version];
+      if (sql === undefined) throw new Error(`metadata store: no migration to schema version ${version}`);
+      this.db.transaction(() => {
+        this.db.exec(sql);
+        this.db.pragma(`user_version = ${version}`);
+      })();
+    }
+  }
+}

@@ -1,0 +1,66 @@
+import type { DaemonConfig as DaemonConfigShape } from '../config/daemon-config-schema';
+import type { Logger as LoggerShape } from './log/logger';
+import type { MetadataStore as MetadataStoreShape } from './store/metadata-store';
+import type { RuntimeRegistry as RuntimeRegistryShape } from './runtime/runtime-registry';
+
+// Injection tokens, each beside the interface of the same name, so `@inject(CgroupDriver)
+// driver: CgroupDriver` reads as one thing. Bindings are made per daemon in its own child
+// container (core/daemon/create-daemon.ts); nothing registers on import.
+
+/** The effective daemon configuration (daemon.json with defaults filled in). */
+export type DaemonConfig = DaemonConfigShape;
+export const DaemonConfig: unique symbol = Symbol('DaemonConfig');
+
+/** The daemon's logger; plugins get a child named after them in their context. */
+export type Logger = LoggerShape;
+export const Logger: unique symbol = Symbol('Logger');
+
+/** The transactional metadata store under `graph` (sandboxes, containers, daemon facts). */
+export type MetadataStore = MetadataStoreShape;
+export const MetadataStore: unique symbol = Symbol('MetadataStore');
+
+/** Every OCI runtime the runtime plugins registered, by name (`runtimes` in daemon.json). */
+export type RuntimeRegistry = RuntimeRegistryShape;
+export const RuntimeRegistry: unique symbol = Symbol('RuntimeRegistry');
+
+/** The value CRI's RuntimeConfig reports for a driver. */
+export type CriCgroupDriver = 'SYSTEMD' | 'CGROUPFS';
+
+/**
+ * The cgroup driver: exactly one is bound per daemon, once, by the cgroupfs or the systemd plugin
+ * as `systemd-cgroup` chooses. Pods and containers get their cgroups through it.
+ */
+export interface CgroupDriver {
+  /** The driver's name as persisted in the driver lock: "cgroupfs" or "systemd". */
+  readonly name: 'cgroupfs' | 'systemd';
+  /** What RuntimeConfig answers the kubelet. */
+  readonly criDriver: CriCgroupDriver;
+  /** Facts for `Status` verbose info and `caisson info` (cgroup version, mount point, …). */
+  describe(): Record<string, string>;
+}
+export const CgroupDriver: unique symbol = Symbol('CgroupDriver');
+
+/** Readiness of one part of the node, as CRI's RuntimeCondition carries it. */
+export interface Readiness {
+  readonly ready: boolean;
+  readonly reason: string;
+  readonly message: string;
+}
+
+/** The pod network plugin (CNI): bound by the network plugin once pod networking lands. */
+export interface NetworkPlugin {
+  readonly name: string;
+  status(): Promise<Readiness>;
+}
+export const NetworkPlugin: unique symbol = Symbol('NetworkPlugin');
+
+/** Facts about the running daemon for Version, Status verbose info and `caisson info`. */
+export interface DaemonInfo {
+  readonly version: string;
+  readonly startedAt: Date;
+  /** Identities of the enabled plugins, in init order. */
+  readonly plugins: readonly string[];
+  /** RPC → contributing plugin (filled as plugins start). */
+  handlerOwners(): Record<string, string>;
+}
+export const DaemonInfo: unique symbol = Symbol('DaemonInfo');

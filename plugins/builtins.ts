@@ -1,0 +1,16 @@
+import { runtimeInfoPlugin } from '../core/services/runtime-info/runtime-info-plugin';
+import type { AnyPluginManifest } from '../core/plugin/plugin-entry';
+import { cgroupfsPlugin } from './cgroupfs';
+import { runcPlugin } from './runc';
+import { systemdPlugin } from './systemd';
+
+// Every built-in plugin, listed once, explicitly (as containerd's builtins.go). Which of them run
+// is decided by daemon.json (each plugin's `selectedBy`); third-party plugins come from daemon.json
+// `plugins`. Engine builders pass `[...builtinPlugins, ...theirs]` to createDaemon.
+
+export const builtinPlugins: readonly AnyPluginManifest[] = [
+  cgroupfsPlugin,
+  systemdPlugin,
+  runcPlugin,
+  runtimeInfoPlugin,
+];

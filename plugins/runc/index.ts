@@ -1,0 +1,29 @@
+import type { DaemonConfig } from '../../config/daemon-config-schema';
+import { definePlugin, PluginType } from '../../core/plugin/plugin-manifest';
+import { RuntimeRegistry } from '../../core/tokens';
+import { RuncRuntime } from './runc-runtime';
+
+/** The runtime named "runc" unless daemon.json `runtimes` redefines it. */
+const BUILT_IN_RUNC = { path: 'runc', runtimeArgs: [] as readonly string[] };
+
+function runtimeEntries(config: DaemonConfig): [string, { path: string; runtimeArgs: readonly string[] }][] {
+  return Object.entries({ runc: BUILT_IN_RUNC, ...config.runtimes });
+}
+
+/** runtime.runc: every runc-compatible runtime of daemon.json `runtimes`, plus runc itself. */
+export const runcPlugin = definePlugin({
+  id: 'runc',
+  type: PluginType.Runtime,
+  requires: [PluginType.CgroupDriver],
+  provides: (config) => runtimeEntries(config).map(([name]) => name),
+  async init(ctx) {
+    const registry = ctx.container.resolve<RuntimeRegistry>(RuntimeRegistry);
+    for (const [name, entry] of runtimeEntries(ctx.daemonConfig)) {
+      const runtime = new RuncRuntime(name, entry.path, entry.runtimeArgs);
+      registry.register(ctx.identity, runtime);
+      const readiness = await runtime.checkReady();
+      if (readiness.ready) ctx.logger.info(`runtime "${name}" ready`, runtime.describe());
+      else ctx.logger.warn(readiness.message);
+    }
+  },
+});

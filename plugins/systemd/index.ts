@@ -1,0 +1,32 @@
+import { detectCgroupMode } from '../../core/cgroup/cgroup-mode';
+import { describeError } from '../../core/errors';
+import { definePlugin, PluginType } from '../../core/plugin/plugin-manifest';
+import { CgroupDriver } from '../../core/tokens';
+import { SystemdBus, systemBusAddress } from './systemd-bus';
+import { SystemdDriver } from './systemd-driver';
+
+const CONNECT_TIMEOUT_MS = 5_000;
+const DEFAULT_PARENT = 'system.slice';
+
+/** cgroup-driver.systemd: the driver when `systemd-cgroup` is true; needs systemd on D-Bus. */
+export const systemdPlugin = definePlugin({
+  id: 'systemd',
+  type: PluginType.CgroupDriver,
+  selectedBy: { key: 'systemd-cgroup', when: (config) => config.systemdCgroup },
+  async init(ctx) {
+    let connection: Awaited<ReturnType<typeof SystemdBus.connect>>;
+    try {
+      connection = await SystemdBus.connect(CONNECT_TIMEOUT_MS);
+    } catch (error) {
+      throw new Error(
+        `"systemd-cgroup" is true but systemd is not reachable on D-Bus at ${systemBusAddress()} (${describeError(error)}); ` +
+          'run caissond on a host booted with systemd, or set "systemd-cgroup": false to use the cgroupfs driver',
+        { cause: error },
+      );
+    }
+    ctx.onStop(() => connection.bus.disconnect());
+    const parent = ctx.daemonConfig.cgroupParent || DEFAULT_PARENT;
+    ctx.provide(CgroupDriver, new SystemdDriver(detectCgroupMode(), connection.version, parent));
+    ctx.logger.info(`cgroup driver systemd (systemd ${connection.version})`, { parent });
+  },
+});
