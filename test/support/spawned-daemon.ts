@@ -15,9 +15,10 @@ export interface SpawnedDaemon {
   readonly exited: Promise<number | string>;
 }
 
-export function spawnCaissond(args: readonly string[]): SpawnedDaemon {
+export function spawnCaissond(args: readonly string[], env: NodeJS.ProcessEnv = {}): SpawnedDaemon {
   const child = spawn(process.execPath, [path.join(packageInfo().root, 'bin', 'caissond'), ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
   });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
