@@ -17,6 +17,7 @@ export class CriServer {
   private readonly server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
   private readonly socketPaths: string[] = [];
   private ready = false;
+  private readonly shutdown = new AbortController();
 
   constructor(
     private readonly config: DaemonConfig,
@@ -28,6 +29,7 @@ export class CriServer {
       logger: logger.child('cri'),
       isReady: () => this.ready,
       unimplemented: (rpc: string) => unimplementedMessage(rpc, config),
+      shutdownSignal: this.shutdown.signal,
     };
     const versions = config.enableCriV1 ? (['v1', 'v1alpha2'] as const) : (['v1alpha2'] as const);
     for (const version of versions) {
@@ -56,9 +58,13 @@ export class CriServer {
     this.ready = true;
   }
 
-  /** Refuses new calls, lets in-flight ones finish (bounded), then removes the sockets. */
+  /**
+   * Refuses new calls, ends open streams with UNAVAILABLE, lets in-flight unary calls finish
+   * (bounded), then removes the sockets.
+   */
   async stop(): Promise<void> {
     this.ready = false;
+    this.shutdown.abort();
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => {
         this.logger.warn(`in-flight calls did not finish within ${GRACEFUL_STOP_MS} ms; closing them`);

@@ -14,6 +14,8 @@ export interface AdapterContext {
   readonly logger: Logger;
   readonly isReady: () => boolean;
   readonly unimplemented: (rpc: string) => string;
+  /** Fires when the daemon starts shutting down: open streams end with UNAVAILABLE. */
+  readonly shutdownSignal: AbortSignal;
 }
 
 export function buildServiceImplementation(
@@ -62,29 +64,53 @@ function streamingCall(rpc: string, apiVersion: CallInfo['apiVersion'], context:
       return;
     }
     const handler = context.registry.lookup(rpc)?.handler as StreamingCriHandler<unknown, unknown>;
+    // One signal for the handler: the client went away, or the daemon is shutting down.
     const controller = new AbortController();
-    call.on('cancelled', () => controller.abort());
+    let finished = false;
+    const finish = (error?: ReturnType<typeof statusObject>): void => {
+      if (finished) return;
+      finished = true;
+      if (error) call.emit('error', error);
+      else call.end();
+    };
+    call.on('cancelled', () => {
+      finished = true;
+      controller.abort();
+    });
+    const onShutdown = (): void => {
+      finish(statusObject(grpc.status.UNAVAILABLE, `caissond is shutting down; ${rpc} stream ended`));
+      controller.abort();
+    };
+    context.shutdownSignal.addEventListener('abort', onShutdown, { once: true });
     const stream: CriStream<unknown> = {
       write: (message) =>
         new Promise<void>((resolve, reject) => {
           if (controller.signal.aborted) {
-            reject(new Error(`${rpc} stream was cancelled by the client`));
+            reject(new Error(`${rpc} stream has ended`));
             return;
           }
-          if (call.write(message)) resolve();
-          else call.once('drain', () => resolve());
+          if (call.write(message)) {
+            resolve();
+            return;
+          }
+          const onAbort = (): void => reject(new Error(`${rpc} stream has ended`));
+          controller.signal.addEventListener('abort', onAbort, { once: true });
+          call.once('drain', () => {
+            controller.signal.removeEventListener('abort', onAbort);
+            resolve();
+          });
         }),
     };
-    handler(call.request, stream, { apiVersion, signal: controller.signal }).then(
-      () => {
-        if (!controller.signal.aborted) call.end();
-      },
-      (error: unknown) => {
-        if (controller.signal.aborted) return;
-        logFailure(context.logger, rpc, apiVersion, error);
-        call.emit('error', toServiceError(error));
-      },
-    );
+    handler(call.request, stream, { apiVersion, signal: controller.signal })
+      .then(
+        () => finish(),
+        (error: unknown) => {
+          if (finished) return;
+          logFailure(context.logger, rpc, apiVersion, error);
+          finish(toServiceError(error));
+        },
+      )
+      .finally(() => context.shutdownSignal.removeEventListener('abort', onShutdown));
   };
 }
 

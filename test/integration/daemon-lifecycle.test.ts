@@ -156,6 +156,56 @@ describe('daemon lifecycle', () => {
     }
   });
 
+  describe('open streams', () => {
+    let handlerSawAbort: Promise<void>;
+    const waiter = definePlugin({
+      id: 'waiter',
+      type: PluginType.Events,
+      init(ctx) {
+        let aborted!: () => void;
+        handlerSawAbort = new Promise<void>((resolve) => (aborted = resolve));
+        ctx.cri.handle('GetContainerEvents', async (_request, stream, call) => {
+          await stream.write({ container_id: 'first' });
+          await new Promise<void>((resolve) => call.signal.addEventListener('abort', () => resolve(), { once: true }));
+          aborted();
+        });
+      },
+    });
+    const openStream = async (socket: string) => {
+      const { RuntimeService } = loadCriServices('v1');
+      const client = new RuntimeService(`unix://${socket}`, grpc.credentials.createInsecure());
+      const call = (client as unknown as { GetContainerEvents(r: object): grpc.ClientReadableStream<unknown> }).GetContainerEvents({});
+      await new Promise((resolve) => call.once('data', resolve));
+      return { client, call };
+    };
+
+    it('end with UNAVAILABLE when the daemon shuts down', async () => {
+      const d = await daemons.start({ plugins: [...builtinPlugins, waiter] });
+      const { client, call } = await openStream(d.socket);
+      try {
+        const ended = new Promise<grpc.ServiceError>((resolve) => call.on('error', resolve));
+        const started = Date.now();
+        await d.daemon.stop();
+        const status = await ended;
+        assert.equal(status.code, grpc.status.UNAVAILABLE);
+        assert.equal(status.details, 'caissond is shutting down; GetContainerEvents stream ended');
+        await handlerSawAbort;
+        assert.ok(Date.now() - started < 5000, 'shutdown does not wait for open streams');
+      } finally {
+        client.close();
+      }
+    });
+
+    it('tell the handler when the client cancels', async () => {
+      const d = await daemons.start({ plugins: [...builtinPlugins, waiter] });
+      const { client, call } = await openStream(d.socket);
+      call.on('error', () => undefined);
+      call.cancel();
+      await handlerSawAbort;
+      client.close();
+    });
+  });
+
   it('says how to enable pod events when GetContainerEvents has no handler', async () => {
     const d = await daemons.start();
     const { RuntimeService } = loadCriServices('v1');
