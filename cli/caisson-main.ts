@@ -1,7 +1,12 @@
 import { Command, Option } from 'commander';
 import { DEFAULT_SOCKET } from '../config/defaults';
 import { packageInfo } from '../core/package-info';
+import { imagefsinfoCommand } from './commands/imagefsinfo';
+import { imagesCommand } from './commands/images';
 import { infoCommand } from './commands/info';
+import { inspectiCommand } from './commands/inspecti';
+import { pullCommand } from './commands/pull';
+import { rmiCommand } from './commands/rmi';
 import { runtimeConfigCommand } from './commands/runtime-config';
 import { versionCommand } from './commands/version';
 import { CriClient } from './cri-client';
@@ -37,6 +42,22 @@ export async function main(argv: readonly string[]): Promise<void> {
   program.command('version').description('runtime name and versions').action(run(versionCommand));
   program.command('info').description('runtime and network readiness, plugins, driver and configuration').action(run(infoCommand));
   program.command('runtime-config').description('the cgroup driver the daemon uses').action(run(runtimeConfigCommand));
+  program
+    .command('pull <image>')
+    .description('pull an image (a progress bar on a terminal, plain lines otherwise)')
+    .option('--creds <user:password>', 'registry credentials')
+    .action((image: string, options: { creds?: string }) => {
+      const colon = options.creds?.indexOf(':') ?? -1;
+      const creds = options.creds === undefined ? {} : { username: options.creds.slice(0, colon < 0 ? undefined : colon), password: colon < 0 ? '' : options.creds.slice(colon + 1) };
+      return run((client) => pullCommand(client, image, creds))();
+    });
+  program
+    .command('images [image]')
+    .description('list images (or the one named)')
+    .action((image: string | undefined) => run((client, output) => imagesCommand(client, output, image))());
+  program.command('inspecti <image>').description('image status and config, as JSON').action((image: string) => run((client) => inspectiCommand(client, image))());
+  program.command('rmi <images...>').description('remove images by ID, tag or digest').action((images: string[]) => run((client) => rmiCommand(client, images))());
+  program.command('imagefsinfo').description('bytes and inodes used by the image store').action(run(imagefsinfoCommand));
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
-import { loadCriServices, type CriApiVersion } from '../core/cri/cri-proto';
+import { loadCaissonServices, loadCriServices, type CriApiVersion } from '../core/cri/cri-proto';
+import type { PullImageProgress__Output } from '../core/cri/generated/caisson/v1/PullImageProgress';
 import type { CriHandlerMap, CriRpcName } from '../core/cri/cri-handler-types';
 
 // A small promise-based CRI client over the daemon's unix socket, used by the CLI and the tests.
@@ -13,6 +14,7 @@ type ResponseOf<K extends UnaryRpc> = Awaited<ReturnType<CriHandlerMap[K]>>;
 export class CriClient {
   private readonly runtime: grpc.Client;
   private readonly image: grpc.Client;
+  private readonly caissonImages: grpc.Client;
 
   constructor(
     readonly address: string,
@@ -22,6 +24,22 @@ export class CriClient {
     const target = address.startsWith('unix://') ? address : `unix://${address}`;
     this.runtime = new services.RuntimeService(target, grpc.credentials.createInsecure());
     this.image = new services.ImageService(target, grpc.credentials.createInsecure(), {});
+    this.caissonImages = new (loadCaissonServices().Images)(target, grpc.credentials.createInsecure());
+  }
+
+  /** caisson.v1 PullImageWithProgress: calls `onProgress` per update, resolves with the image ID. */
+  pullWithProgress(request: object, onProgress: (progress: PullImageProgress__Output) => void): Promise<string> {
+    const client = this.caissonImages as unknown as { PullImageWithProgress(r: object): grpc.ClientReadableStream<PullImageProgress__Output> };
+    const call = client.PullImageWithProgress(request);
+    return new Promise((resolve, reject) => {
+      let imageRef = '';
+      call.on('data', (progress: PullImageProgress__Output) => {
+        if (progress.image_ref) imageRef = progress.image_ref;
+        onProgress(progress);
+      });
+      call.on('error', reject);
+      call.on('end', () => resolve(imageRef));
+    });
   }
 
   /** Calls a unary RPC; the response is as decoded (every field present, int64 as strings). */
@@ -41,5 +59,6 @@ export class CriClient {
   close(): void {
     this.runtime.close();
     this.image.close();
+    this.caissonImages.close();
   }
 }

@@ -58,6 +58,7 @@ export const daemonConfigFileSchema = z
     'cni-bin-dir': pathList.optional(),
     'cni-conf-dir': z.string().min(1).optional(),
     'registry-mirrors': z.array(z.string().min(1)).optional(),
+    'registry-host-mirrors': z.record(z.string().min(1), z.array(z.string().min(1))).optional(),
     'insecure-registries': z.array(z.string().min(1)).optional(),
     'websocket-server-listening-port': portNumber.optional(),
     'container-log': containerLog.optional(),
@@ -100,6 +101,7 @@ export interface DaemonConfig {
   readonly cniBinDirs: readonly string[];
   readonly cniConfDir: string;
   readonly registryMirrors: readonly string[];
+  readonly registryHostMirrors: Readonly<Record<string, readonly string[]>>;
   readonly insecureRegistries: readonly string[];
   readonly websocketServerListeningPort: number;
   readonly containerLog: { readonly maxSize: string; readonly maxFile: number };

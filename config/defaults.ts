@@ -26,6 +26,7 @@ export const DEFAULT_CONFIG: Omit<DaemonConfig, 'source'> = {
   cniBinDirs: ['/usr/lib/cni', '/opt/cni/bin'],
   cniConfDir: '/etc/cni/net.d',
   registryMirrors: [],
+  registryHostMirrors: {},
   insecureRegistries: [],
   websocketServerListeningPort: 10350,
   containerLog: { maxSize: '-1', maxFile: 1 },

@@ -25,6 +25,7 @@ export function resolveDaemonConfig(file: DaemonConfigFile, source: string): Dae
     cniBinDirs: binDirs === undefined ? d.cniBinDirs : typeof binDirs === 'string' ? binDirs.split(':') : binDirs,
     cniConfDir: file['cni-conf-dir'] ?? d.cniConfDir,
     registryMirrors: file['registry-mirrors'] ?? d.registryMirrors,
+    registryHostMirrors: file['registry-host-mirrors'] ?? d.registryHostMirrors,
     insecureRegistries: file['insecure-registries'] ?? d.insecureRegistries,
     websocketServerListeningPort: file['websocket-server-listening-port'] ?? d.websocketServerListeningPort,
     containerLog: {

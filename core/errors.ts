@@ -12,6 +12,9 @@ export type ErrorCode =
   | 'RESOURCE_EXHAUSTED'
   | 'UNIMPLEMENTED'
   | 'UNAVAILABLE'
+  | 'UNAUTHENTICATED'
+  | 'PERMISSION_DENIED'
+  | 'DATA_LOSS'
   | 'INTERNAL';
 
 export class CaissonError extends Error {
@@ -70,6 +73,26 @@ export class UnimplementedError extends CaissonError {
 export class UnavailableError extends CaissonError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('UNAVAILABLE', message, options);
+  }
+}
+
+/** A registry wants credentials we do not have, or refused the ones given. */
+export class UnauthenticatedError extends CaissonError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('UNAUTHENTICATED', message, options);
+  }
+}
+
+export class PermissionDeniedError extends CaissonError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('PERMISSION_DENIED', message, options);
+  }
+}
+
+/** Content did not match its digest (a tampered or corrupted blob or manifest). */
+export class DataLossError extends CaissonError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('DATA_LOSS', message, options);
   }
 }
 
@@ -135,5 +158,8 @@ const KNOWN_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   'RESOURCE_EXHAUSTED',
   'UNIMPLEMENTED',
   'UNAVAILABLE',
+  'UNAUTHENTICATED',
+  'PERMISSION_DENIED',
+  'DATA_LOSS',
   'INTERNAL',
 ]);

@@ -2,6 +2,7 @@ import type { DaemonConfig as DaemonConfigShape } from '../config/daemon-config-
 import type { Logger as LoggerShape } from './log/logger';
 import type { MetadataStore as MetadataStoreShape } from './store/metadata-store';
 import type { RuntimeRegistry as RuntimeRegistryShape } from './runtime/runtime-registry';
+import type { ImageService as ImageServiceShape } from './images/image-service';
 
 // Injection tokens, each beside the interface of the same name, so `@inject(CgroupDriver)
 // driver: CgroupDriver` reads as one thing. Bindings are made per daemon in its own child
@@ -64,3 +65,7 @@ export interface DaemonInfo {
   handlerOwners(): Record<string, string>;
 }
 export const DaemonInfo: unique symbol = Symbol('DaemonInfo');
+
+/** Images: pull, look up, remove; the container service asks it for configs and layers. */
+export type ImageService = ImageServiceShape;
+export const ImageService: unique symbol = Symbol('ImageService');

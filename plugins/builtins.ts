@@ -1,3 +1,4 @@
+import { imagesPlugin } from '../core/services/images/images-plugin';
 import { runtimeInfoPlugin } from '../core/services/runtime-info/runtime-info-plugin';
 import type { AnyPluginManifest } from '../core/plugin/plugin-entry';
 import { cgroupfsPlugin } from './cgroupfs';
@@ -13,4 +14,5 @@ export const builtinPlugins: readonly AnyPluginManifest[] = [
   systemdPlugin,
   runcPlugin,
   runtimeInfoPlugin,
+  imagesPlugin,
 ];

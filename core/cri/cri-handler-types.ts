@@ -1,4 +1,5 @@
 import type * as grpc from '@grpc/grpc-js';
+import type { ImagesHandlers as CaissonImagesHandlers } from './generated/caisson/v1/Images';
 import type { ImageServiceHandlers } from './generated/runtime/v1/ImageService';
 import type { RuntimeServiceHandlers } from './generated/runtime/v1/RuntimeService';
 
@@ -10,10 +11,13 @@ type KnownKeys<T> = keyof {
   [K in keyof T as string extends K ? never : number extends K ? never : K]: T[K];
 };
 
-type AllHandlers = RuntimeServiceHandlers & ImageServiceHandlers;
+type AllHandlers = RuntimeServiceHandlers & ImageServiceHandlers & CaissonImagesHandlers;
 
-/** Every RPC of runtime.v1.RuntimeService and runtime.v1.ImageService. */
-export type CriRpcName = KnownKeys<RuntimeServiceHandlers> | KnownKeys<ImageServiceHandlers>;
+/**
+ * Every RPC of runtime.v1.RuntimeService and runtime.v1.ImageService, plus Caisson's own
+ * services (core/cri/proto/caisson), which share the contribution point.
+ */
+export type CriRpcName = KnownKeys<RuntimeServiceHandlers> | KnownKeys<ImageServiceHandlers> | KnownKeys<CaissonImagesHandlers>;
 
 /** What a handler learns about the call besides its request. */
 export interface CallInfo {

@@ -22,6 +22,12 @@ export interface CriServices {
 }
 
 const cache = new Map<CriApiVersion, CriServices>();
+let caissonCache: CaissonServices | undefined;
+
+/** Caisson's own services (core/cri/proto/caisson/v1), served beside CRI. */
+export interface CaissonServices {
+  readonly Images: grpc.ServiceClientConstructor;
+}
 
 export function protoDir(): string {
   return path.join(packageInfo().root, 'core', 'cri', 'proto');
@@ -40,4 +46,15 @@ export function loadCriServices(version: CriApiVersion): CriServices {
   const services = loaded.runtime[version];
   cache.set(version, services);
   return services;
+}
+
+export function loadCaissonServices(): CaissonServices {
+  if (caissonCache) return caissonCache;
+  const definition = protoLoader.loadSync(path.join('caisson', 'v1', 'caisson.proto'), {
+    ...PROTO_LOAD_OPTIONS,
+    includeDirs: [protoDir()],
+  });
+  const loaded = grpc.loadPackageDefinition(definition) as unknown as { caisson: { v1: CaissonServices } };
+  caissonCache = loaded.caisson.v1;
+  return caissonCache;
 }

@@ -4,12 +4,13 @@ import type { DaemonConfig } from '../../config/daemon-config-schema';
 import type { Logger } from '../log/logger';
 import { buildServiceImplementation } from './grpc-adapter';
 import type { HandlerRegistry } from './handler-registry';
-import { loadCriServices } from './cri-proto';
+import { loadCaissonServices, loadCriServices } from './cri-proto';
 import { unimplementedMessage } from './unimplemented-hints';
 import { prepareSocketPath, restrictSocket, socketPathOf } from './unix-socket';
 
-// The CRI gRPC server: runtime.v1 services (when `enable-cri-v1`) and runtime.v1alpha2 services
-// (always, for older kubelets) on every unix socket of `hosts`, all sharing one handler registry.
+// The CRI gRPC server: runtime.v1 services (when `enable-cri-v1`), runtime.v1alpha2 services
+// (always, for older kubelets) and Caisson's own caisson.v1 services, on every unix socket of
+// `hosts`, all sharing one handler registry.
 
 const GRACEFUL_STOP_MS = 10_000;
 
@@ -38,6 +39,8 @@ export class CriServer {
         this.server.addService(service.service, buildServiceImplementation(service.service, version, context));
       }
     }
+    const caisson = loadCaissonServices();
+    this.server.addService(caisson.Images.service, buildServiceImplementation(caisson.Images.service, 'v1', context));
   }
 
   /** Binds every socket of `hosts`; calls answer UNAVAILABLE until markReady(). */

@@ -1,5 +1,5 @@
 import { PluginValidationError } from '../errors';
-import { loadCriServices } from './cri-proto';
+import { loadCaissonServices, loadCriServices } from './cri-proto';
 import type { CriHandlerMap, CriRpcName } from './cri-handler-types';
 
 // The CRI contribution point: which plugin answers which RPC. One handler per RPC across the
@@ -17,12 +17,17 @@ export class HandlerRegistry {
 
   constructor() {
     const v1 = loadCriServices('v1');
-    this.knownRpcs = new Set([...Object.keys(v1.RuntimeService.service), ...Object.keys(v1.ImageService.service)]);
+    const caisson = loadCaissonServices();
+    this.knownRpcs = new Set([
+      ...Object.keys(v1.RuntimeService.service),
+      ...Object.keys(v1.ImageService.service),
+      ...Object.keys(caisson.Images.service),
+    ]);
   }
 
   contribute<K extends CriRpcName>(plugin: string, rpc: K, handler: CriHandlerMap[K]): void {
     if (!this.knownRpcs.has(rpc)) {
-      throw new PluginValidationError(`plugin "${plugin}" contributes a handler for "${String(rpc)}", which is not a CRI v1 RPC`);
+      throw new PluginValidationError(`plugin "${plugin}" contributes a handler for "${String(rpc)}", which is not a CRI v1 or Caisson RPC`);
     }
     if (typeof handler !== 'function') {
       throw new PluginValidationError(`plugin "${plugin}" contributes a handler for "${rpc}" that is not a function`);

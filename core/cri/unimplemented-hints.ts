@@ -13,7 +13,7 @@ const CONTAINER_OPERATION_RPCS = new Set([
   'ListPodSandboxStats', 'ListMetricDescriptors', 'ListPodSandboxMetrics',
 ]);
 const STREAMING_RPCS = new Set(['Exec', 'Attach', 'PortForward']);
-const IMAGE_RPCS = new Set(['ListImages', 'ImageStatus', 'PullImage', 'RemoveImage', 'ImageFsInfo']);
+const IMAGE_RPCS = new Set(['ListImages', 'ImageStatus', 'PullImage', 'RemoveImage', 'ImageFsInfo', 'PullImageWithProgress']);
 
 export function unimplementedMessage(rpc: string, config: DaemonConfig): string {
   return `${rpc} is not implemented by this caissond: ${hintFor(rpc, config)}`;

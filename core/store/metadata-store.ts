@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 // (WAL, synchronous=FULL) before the call returns, so an RPC that answers after a write has made
 // its change durable. Records are JSON documents keyed by id; the services own their shapes.
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 const MIGRATIONS: Record<number, string> = {
   1: `
@@ -18,6 +18,14 @@ const MIGRATIONS: Record<number, string> = {
       record TEXT NOT NULL
     );
     CREATE INDEX containers_by_sandbox ON containers (sandbox_id);
+  `,
+  2: `
+    CREATE TABLE images (id TEXT PRIMARY KEY, record TEXT NOT NULL);
+    CREATE TABLE image_refs (
+      ref TEXT PRIMARY KEY,
+      image_id TEXT NOT NULL REFERENCES images (id) ON DELETE CASCADE
+    );
+    CREATE INDEX image_refs_by_image ON image_refs (image_id);
   `,
 };
 
@@ -72,6 +80,17 @@ export class MetadataStore {
 
   containerIds(): string[] {
     return (this.db.prepare('SELECT id FROM containers ORDER BY id').all() as { id: string }[]).map((r) => r.id);
+  }
+
+  /** The SQLite connection, for the record classes of other services (images, …). */
+  get connection(): Database.Database {
+    return this.db;
+  }
+
+  /** Ids of containers whose record names `imageId` as their image. */
+  containersUsingImage(imageId: string): string[] {
+    const rows = this.db.prepare("SELECT id FROM containers WHERE json_extract(record, '$.imageId') = ? ORDER BY id").all(imageId) as { id: string }[];
+    return rows.map((r) => r.id);
   }
 
   /** Runs `work` as one transaction: all of its writes land, or none. */

@@ -46,7 +46,7 @@ describe('CRI runtime info over the socket', () => {
     const d = await daemons.start({ config: { runtimes: { 'runc-debug': { path: 'runc', 'runtime-args': ['--debug'] } } } });
     const { info } = await d.client().call('Status', { verbose: true });
     assert.ok(info);
-    assert.deepEqual(JSON.parse(info['plugins'] ?? ''), ['cgroup-driver.cgroupfs', 'runtime.runc', 'service.runtime-info']);
+    assert.deepEqual(JSON.parse(info['plugins'] ?? ''), ['cgroup-driver.cgroupfs', 'runtime.runc', 'service.runtime-info', 'image.images']);
     assert.equal(JSON.parse(info['handlers'] ?? '')['Status'], 'service.runtime-info');
     assert.equal(JSON.parse(info['cgroupDriver'] ?? '').name, 'cgroupfs');
     const runtimes = JSON.parse(info['runtimes'] ?? '');
@@ -87,9 +87,9 @@ describe('CRI runtime info over the socket', () => {
       code: grpc.status.UNIMPLEMENTED,
       details: 'RunPodSandbox is not implemented by this caissond: no loaded plugin provides pods and containers yet',
     });
-    await assert.rejects(client.call('PullImage', { image: { image: 'busybox' } }), {
+    await assert.rejects(client.call('ExecSync', { container_id: 'c1', cmd: ['true'] }), {
       code: grpc.status.UNIMPLEMENTED,
-      details: 'PullImage is not implemented by this caissond: no loaded plugin provides the image service yet',
+      details: 'ExecSync is not implemented by this caissond: no loaded plugin provides container operations (exec, stats, updates) yet',
     });
   });
 

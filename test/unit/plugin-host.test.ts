@@ -141,7 +141,7 @@ describe('plugin host', () => {
     });
     const { host, plugins } = hostFor([plugin('fs', PluginType.CgroupDriver), plugin('rt', PluginType.Runtime), wrong]);
     await assert.rejects(host.start(plugins), {
-      message: 'plugin "service.wrong" contributes a handler for "RunPod", which is not a CRI v1 RPC',
+      message: 'plugin "service.wrong" contributes a handler for "RunPod", which is not a CRI v1 or Caisson RPC',
     });
   });
 

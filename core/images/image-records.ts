@@ -1,0 +1,80 @@
+import type { MetadataStore } from '../store/metadata-store';
+import type { ImageConfig } from './media-types';
+
+// Image metadata in the metadata store: one record per image (keyed by its ID, the config
+// digest) and the references that name it (tags and digests). A record is written only after all
+// of the image's content and snapshots exist, in one transaction with its references.
+
+export interface LayerRecord {
+  readonly digest: string;
+  readonly mediaType: string;
+  readonly size: number;
+  readonly diffId: string;
+  readonly chainId: string;
+}
+
+export interface ImageRecord {
+  /** The image ID: the digest of its config. */
+  readonly id: string;
+  readonly manifestDigest: string;
+  readonly manifestMediaType: string;
+  readonly config: ImageConfig;
+  readonly configSize: number;
+  readonly layers: readonly LayerRecord[];
+  /** Bytes of the image's content in the registry: manifest, config and compressed layers. */
+  readonly size: number;
+  readonly pulledAt: string;
+  readonly pinned: boolean;
+}
+
+export class ImageRecords {
+  constructor(private readonly store: MetadataStore) {}
+
+  /** Saves an image and points `refs` at it (moving a tag away from an older image). */
+  save(record: ImageRecord, refs: readonly string[]): void {
+    const db = this.store.connection;
+    this.store.transaction(() => {
+      db.prepare('INSERT INTO images (id, record) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET record = excluded.record').run(record.id, JSON.stringify(record));
+      const upsert = db.prepare('INSERT INTO image_refs (ref, image_id) VALUES (?, ?) ON CONFLICT(ref) DO UPDATE SET image_id = excluded.image_id');
+      for (const ref of refs) upsert.run(ref, record.id);
+    });
+  }
+
+  get(id: string): ImageRecord | undefined {
+    const row = this.store.connection.prepare('SELECT record FROM images WHERE id = ?').get(id) as { record: string } | undefined;
+    return row ? (JSON.parse(row.record) as ImageRecord) : undefined;
+  }
+
+  /** IDs that start with `prefix` (hex, without "sha256:"). */
+  idsWithPrefix(prefix: string): string[] {
+    const rows = this.store.connection.prepare('SELECT id FROM images WHERE id LIKE ?').all(`sha256:${prefix}%`) as { id: string }[];
+    return rows.map((r) => r.id);
+  }
+
+  imageOfRef(ref: string): string | undefined {
+    const row = this.store.connection.prepare('SELECT image_id FROM image_refs WHERE ref = ?').get(ref) as { image_id: string } | undefined;
+    return row?.image_id;
+  }
+
+  refsOf(id: string): string[] {
+    const rows = this.store.connection.prepare('SELECT ref FROM image_refs WHERE image_id = ? ORDER BY ref').all(id) as { ref: string }[];
+    return rows.map((r) => r.ref);
+  }
+
+  list(): ImageRecord[] {
+    const rows = this.store.connection.prepare('SELECT record FROM images ORDER BY id').all() as { record: string }[];
+    return rows.map((r) => JSON.parse(r.record) as ImageRecord);
+  }
+
+  deleteRef(ref: string): void {
+    this.store.connection.prepare('DELETE FROM image_refs WHERE ref = ?').run(ref);
+  }
+
+  /** Deletes an image and every reference to it. */
+  delete(id: string): void {
+    this.store.transaction(() => {
+      this.store.connection.prepare('DELETE FROM image_refs WHERE image_id = ?').run(id);
+      this.store.connection.prepare('DELETE FROM images WHERE id = ?').run(id);
+    });
+  }
+}

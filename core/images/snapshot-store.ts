@@ -1,0 +1,72 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { digestHex } from './digest';
+
+// One overlayfs-ready directory per layer, keyed by the layer's chain ID, under
+// <graph>/images/snapshots/<chain-id-hex>/fs. Images that share a base share its snapshots. A
+// snapshot is unpacked into a temporary directory and renamed into place when complete, so a
+// crash leaves only a temporary directory (removed at the next start), never a half layer.
+
+const TEMPORARY_PREFIX = 'tmp-';
+
+export class SnapshotStore {
+  private readonly inFlight = new Map<string, Promise<void>>();
+
+  constructor(private readonly root: string) {
+    fs.mkdirSync(root, { recursive: true, mode: 0o700 });
+  }
+
+  /** The directory overlayfs uses as this layer's lowerdir. */
+  fsDir(chainId: string): string {
+    return path.join(this.root, digestHex(chainId), 'fs');
+  }
+
+  has(chainId: string): boolean {
+    return fs.existsSync(this.fsDir(chainId));
+  }
+
+  /** Makes the snapshot with `unpack(dir)` unless it exists; concurrent callers share one unpack. */
+  ensure(chainId: string, unpack: (dir: string) => Promise<void>): Promise<void> {
+    if (this.has(chainId)) return Promise.resolve();
+    const running = this.inFlight.get(chainId);
+    if (running) return running;
+    const work = this.create(chainId, unpack).finally(() => this.inFlight.delete(chainId));
+    this.inFlight.set(chainId, work);
+    return work;
+  }
+
+  remove(chainId: string): void {
+    const dir = path.join(this.root, digestHex(chainId));
+    const doomed = path.join(this.root, `${TEMPORARY_PREFIX}removing-${randomBytes(6).toString('hex')}`);
+    if (!fs.existsSync(dir)) return;
+    fs.renameSync(dir, doomed);
+    fs.rmSync(doomed, { recursive: true, force: true });
+  }
+
+  /** Chain IDs of every complete snapshot. */
+  list(): string[] {
+    return fs
+      .readdirSync(this.root)
+      .filter((name) => !name.startsWith(TEMPORARY_PREFIX))
+      .map((hex) => `sha256:${hex}`);
+  }
+
+  /** Removes what a crash left half done; called at start-up. */
+  removeIncomplete(): void {
+    for (const name of fs.readdirSync(this.root)) {
+      if (name.startsWith(TEMPORARY_PREFIX)) fs.rmSync(path.join(this.root, name), { recursive: true, force: true });
+    }
+  }
+
+  private async create(chainId: string, unpack: (dir: string) => Promise<void>): Promise<void> {
+    const temporary = path.join(this.root, `${TEMPORARY_PREFIX}${randomBytes(8).toString('hex')}`);
+    try {
+      fs.mkdirSync(temporary, { mode: 0o700 });
+      await unpack(path.join(temporary, 'fs'));
+      fs.renameSync(temporary, path.join(this.root, digestHex(chainId)));
+    } finally {
+      fs.rmSync(temporary, { recursive: true, force: true });
+    }
+  }
+}
