@@ -102,7 +102,8 @@ async function pushMultiArch(registry: RegistryTarget, base: LayerEntry[]): Prom
   return { indexDigest: index.digest, indexMediaType: index.mediaType, amd64, arm64 };
 }
 
-function multiLayerLayers(base: LayerEntry[]): LayerEntry[][] {
+/** The layers of "multi-layer:latest" (also used by the pull benchmark). */
+export function multiLayerLayers(base: LayerEntry[]): LayerEntry[][] {
   const smallFiles: LayerEntry[] = Array.from({ length: 200 }, (_, index) => ({
     type: 'file',
     path: `/usr/share/caisson/file-${String(index).padStart(3, '0')}.txt`,
