@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
-import { Duplex } from 'node:stream';
+import { Duplex, Readable } from 'node:stream';
 import { DataLossError, ProgramError } from '../errors';
 import { runProgram } from '../exec/run-program';
 import { DigestingStream } from './digest';
@@ -55,10 +55,29 @@ export async function unpackLayer(blobPath: string, compression: LayerCompressio
   return { uncompressedSize: digester.bytes };
 }
 
-/** zstd layers go through Debian's zstd: Node 20 has no zstd in zlib. */
+/**
+ * zstd layers go through Debian's zstd: Node 20 has no zstd in zlib. Its output ends only once
+ * zstd has exited 0, so a corrupt stream fails here, with zstd's own words, rather than reaching
+ * tar as a short archive; and a zstd that cannot start is an error, not an uncaught event.
+ */
 function zstdDecompressor(): NodeJS.ReadWriteStream {
-  const child = spawn('zstd', ['-d', '-c', '-q'], { stdio: ['pipe', 'pipe', 'ignore'] });
-  return Duplex.from({ writable: child.stdin, readable: child.stdout });
+  const child = spawn('zstd', ['-d', '-c', '-q'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<void>((resolve, reject) => {
+    child.once('error', (error) => reject(new Error(`zstd failed to start: ${error.message}`)));
+    child.once('close', (code, signal) => {
+      if (code === 0) resolve();
+      else reject(new Error(`zstd ${signal ? `was killed by ${signal}` : `exited with status ${code}`}${stderr.trim() ? `: ${stderr.trim()}` : ''}`));
+    });
+  });
+  // Nobody awaits `exited` when the pipeline fails elsewhere first (tar, the blob file).
+  exited.catch(() => undefined);
+  const output = async function* (): AsyncGenerator<Buffer> {
+    for await (const chunk of child.stdout as AsyncIterable<Buffer>) yield chunk;
+    await exited;
+  };
+  return Duplex.from({ writable: child.stdin, readable: Readable.from(output(), { objectMode: false }) });
 }
 
 async function convertWhiteouts(root: string): Promise<void> {

@@ -7,6 +7,7 @@ import { runProgram } from '../../core/exec/run-program';
 import { busyboxBaseLayer, hostPlatform, MEDIA_TYPES, pushImage, sha256 } from '../support/images/image-builder';
 import { buildLayerTar, listLayerTar } from '../support/images/layer-tar';
 import { BUSYBOX_CONFIG, pushStandardImages } from '../support/images/standard-images';
+import { useFlakyProxies } from '../support/registry/flaky-proxy';
 import { useTestRegistries, type TestRegistry } from '../support/registry/test-registry';
 import { makeTempRoot, removeTempRoot } from '../support/temp-root';
 
@@ -19,6 +20,7 @@ const CREDENTIALS = { username: 'tester', password: 's3cret-pass' };
 
 describe('test registry harness', () => {
   const registries = useTestRegistries();
+  const proxies = useFlakyProxies();
   let scratch: string;
   let skopeoEnv: NodeJS.ProcessEnv;
 
@@ -221,6 +223,63 @@ describe('test registry harness', () => {
       );
       const inspected = await inspect(registry, 'busybox:latest', ['--creds', `${CREDENTIALS.username}:${CREDENTIALS.password}`]);
       assert.equal(inspected.Digest, pushed.manifestDigest);
+    });
+    it('trades an identity token for a token on the OAuth2 POST, and refuses a wrong one', async () => {
+      const registry = await registries.start({ tokenAuth: { ...CREDENTIALS, identityToken: 'refresh-abc' } });
+      const realm = registry.tokenRealm ?? '';
+      const post = (fields: Record<string, string>, contentType = 'application/x-www-form-urlencoded') =>
+        fetch(realm, { method: 'POST', headers: { 'Content-Type': contentType }, body: new URLSearchParams(fields).toString() });
+      const form = { grant_type: 'refresh_token', refresh_token: 'refresh-abc', service: 'test-registry', scope: 'repository:busybox:pull', client_id: 'tester' };
+
+      const granted = await post(form);
+      assert.equal(granted.status, 200);
+      const body = (await granted.json()) as Record<string, unknown>;
+      assert.deepEqual(Object.keys(body).sort(), ['access_token', 'expires_in', 'issued_at', 'scope']);
+      assert.equal(body['scope'], 'repository:busybox:pull');
+      assert.equal((await request(`${registry.url}/v2/`, { Authorization: `Bearer ${String(body['access_token'])}` })).status, 200);
+      assert.deepEqual(registry.tokenGrants, [{ grantType: 'refresh_token', service: 'test-registry', scopes: ['repository:busybox:pull'], clientId: 'tester' }]);
+
+      assert.equal((await post({ ...form, refresh_token: 'refresh-xyz' })).status, 401);
+      assert.equal((await post({ ...form, grant_type: 'password' })).status, 400);
+      assert.equal((await post({ ...form, client_id: '' })).status, 400);
+      assert.equal((await post(form, 'application/json')).status, 400);
+      assert.equal(registry.tokenRequests, 1, 'only the right refresh token got a token');
+    });
+  });
+
+  describe('zstd layers', () => {
+    it('are pushed as OCI tar+zstd blobs that skopeo reads and zstd decompresses to their diff IDs', async () => {
+      const registry = await registries.start();
+      const pushed = await pushImage(registry, { repository: 'zstd', tags: ['latest'], format: 'oci', compression: 'zstd', layers: [[{ type: 'file', path: '/hello', content: 'hi' }]] });
+      const manifest = JSON.parse(await skopeo(['inspect', '--raw', '--tls-verify=false', `docker://${registry.host}/zstd:latest`])) as { layers: { mediaType: string; digest: string }[] };
+      assert.deepEqual(manifest.layers, [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+zstd', size: pushed.layers[0]?.size, digest: pushed.layers[0]?.digest }]);
+      const layer = pushed.layers[0];
+      assert.ok(layer);
+      const tarPath = path.join(scratch, 'layer.tar');
+      await runProgram('zstd', ['-q', '-d', '-o', tarPath, registry.blobPath(layer.digest)]);
+      assert.equal(sha256(fs.readFileSync(tarPath)), layer.diffId);
+      assert.deepEqual((await listLayerTar(fs.readFileSync(tarPath))).map((member) => member.name), ['hello']);
+      await assert.rejects(pushImage(registry, { repository: 'x', tags: [], layers: [[]], compression: 'zstd' }), /zstd layers need format 'oci'/);
+    });
+  });
+
+  describe('a flaky proxy', () => {
+    it('forwards pushes and pulls unchanged, and fails exactly the requests its rules name', async () => {
+      const registry = await registries.start();
+      const proxy = await proxies.start({ target: registry, rules: [{ method: 'GET', path: /\/manifests\/latest$/, status: 503, times: 1 }] });
+      // A push streams request bodies through it and follows the upload Location it passes on.
+      const pushed = await pushImage({ url: proxy.url }, { repository: 'busybox', tags: ['latest'], layers: [busyboxBaseLayer()] });
+      assert.ok(proxy.requests.some((r) => r.method === 'POST' && r.status === 202), 'the upload started through the proxy');
+      assert.ok(proxy.requests.some((r) => r.method === 'PUT' && r.path.includes('/blobs/uploads/') && r.status === 201), 'and finished through it');
+
+      assert.equal((await request(`${proxy.url}/v2/busybox/manifests/latest`)).status, 503);
+      const manifest = await request(`${proxy.url}/v2/busybox/manifests/latest`, { Accept: MEDIA_TYPES.docker.manifest });
+      assert.equal(manifest.status, 200);
+      assert.equal(manifest.headers['docker-content-digest'], pushed.manifestDigest);
+      assert.equal(sha256(manifest.body), pushed.manifestDigest);
+      const inspected = await inspect({ ...registry, host: proxy.host }, 'busybox:latest');
+      assert.equal(inspected.Digest, pushed.manifestDigest);
+      assert.deepEqual(proxy.requests.filter((r) => r.injected).map((r) => `${r.method} ${r.path} ${r.status}`), ['GET /v2/busybox/manifests/latest 503']);
     });
   });
 

@@ -65,7 +65,12 @@ export class TokenFetcher {
     }
     const body = await readBody(response, MAX_TOKEN_RESPONSE);
     if (response.status === 401 || response.status === 403) {
-      const who = this.credentials.username ? `the credentials of user "${this.credentials.username}"` : 'anonymous access';
+      // An identity token is what was sent whenever there is one (the POST above), user name or not.
+      const who = this.credentials.identityToken
+        ? 'the identity token (OAuth2 refresh token)'
+        : this.credentials.username
+          ? `the credentials of user "${this.credentials.username}"`
+          : 'anonymous access';
       throw new UnauthenticatedError(`token service ${realm.origin} of registry ${registry} refused ${who} (${response.status})`);
     }
     if (response.status !== 200) {

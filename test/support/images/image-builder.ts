@@ -1,6 +1,9 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as zlib from 'node:zlib';
+import { runProgram } from '../../../core/exec/run-program';
+import { makeTempRoot, removeTempRoot } from '../temp-root';
 import { RegistryClient, type RegistryTarget } from '../registry/registry-client';
 import { buildLayerTar, type LayerEntry } from './layer-tar';
 
@@ -41,11 +44,18 @@ export interface PushImageOptions {
   config?: ImageConfigSpec;
   /** Docker v2 schema 2 media types (the default) or OCI. */
   format?: 'docker' | 'oci';
-  /** Layer compression, gzip by default. */
-  compression?: 'gzip' | 'none';
+  /** Layer compression, gzip by default; zstd (the `zstd` program) only with format 'oci'. */
+  compression?: LayerCompression;
   /** Defaults to linux on the host's architecture. */
   platform?: Platform;
+  /**
+   * Changes a layer's compressed bytes before its digest is taken: a layer that is broken (a
+   * corrupt stream) yet matches its manifest, as a faulty build tool could publish.
+   */
+  rewriteLayerBlob?: (blob: Buffer, layerIndex: number) => Buffer;
 }
+
+export type LayerCompression = 'gzip' | 'zstd' | 'none';
 
 export interface PushedLayer {
   digest: string;
@@ -75,6 +85,7 @@ export const MEDIA_TYPES = {
     config: 'application/vnd.docker.container.image.v1+json',
     layerGzip: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
     layer: 'application/vnd.docker.image.rootfs.diff.tar',
+    layerZstd: undefined,
   },
   oci: {
     manifest: 'application/vnd.oci.image.manifest.v1+json',
@@ -82,6 +93,7 @@ export const MEDIA_TYPES = {
     config: 'application/vnd.oci.image.config.v1+json',
     layerGzip: 'application/vnd.oci.image.layer.v1.tar+gzip',
     layer: 'application/vnd.oci.image.layer.v1.tar',
+    layerZstd: 'application/vnd.oci.image.layer.v1.tar+zstd',
   },
 } as const;
 
@@ -101,16 +113,18 @@ export function sha256(data: Buffer | string): string {
 export async function pushImage(registry: RegistryTarget, options: PushImageOptions): Promise<PushedImage> {
   const format = options.format ?? 'docker';
   const media = MEDIA_TYPES[format];
-  const gzip = (options.compression ?? 'gzip') === 'gzip';
+  const compression = options.compression ?? 'gzip';
+  const layerMediaType = { gzip: media.layerGzip, none: media.layer, zstd: media.layerZstd }[compression];
+  if (!layerMediaType) throw new Error(`pushImage: ${compression} layers need format 'oci' (Docker schema 2 has no ${compression} layer type)`);
   const platform = options.platform ?? hostPlatform();
   const client = new RegistryClient(registry);
 
   const layers: (PushedLayer & { blob: Buffer })[] = [];
-  for (const entries of options.layers) {
+  for (const [index, entries] of options.layers.entries()) {
     const tar = await buildLayerTar(entries);
-    // level 6 and no file name or mtime in the gzip header: the same tar always gives the same blob.
-    const blob = gzip ? zlib.gzipSync(tar, { level: 6 }) : tar;
-    layers.push({ digest: sha256(blob), diffId: sha256(tar), size: blob.length, mediaType: gzip ? media.layerGzip : media.layer, blob });
+    const compressed = await compress(tar, compression);
+    const blob = options.rewriteLayerBlob ? options.rewriteLayerBlob(compressed, index) : compressed;
+    layers.push({ digest: sha256(blob), diffId: sha256(tar), size: blob.length, mediaType: layerMediaType, blob });
   }
 
   const config = Buffer.from(
@@ -158,6 +172,28 @@ export async function pushImage(registry: RegistryTarget, options: PushImageOpti
     totalSize: manifest.length + config.length + layers.reduce((sum, layer) => sum + layer.size, 0),
     platform,
   };
+}
+
+/** Compresses a layer tar the same way every time, so the same tar always gives the same blob. */
+async function compress(tar: Buffer, compression: LayerCompression): Promise<Buffer> {
+  switch (compression) {
+    case 'none':
+      return tar;
+    case 'gzip':
+      // level 6 and no file name or mtime in the gzip header.
+      return zlib.gzipSync(tar, { level: 6 });
+    case 'zstd': {
+      // Node 20 has no zstd in zlib. Through a file, since runProgram keeps stdout as text.
+      const dir = makeTempRoot('zstd');
+      try {
+        const output = path.join(dir, 'layer.tar.zst');
+        await runProgram('zstd', ['-q', '-3', '-o', output], { input: tar, timeoutMs: 60_000 });
+        return fs.readFileSync(output);
+      } finally {
+        removeTempRoot(dir);
+      }
+    }
+  }
 }
 
 export interface PushIndexOptions {

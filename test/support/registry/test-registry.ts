@@ -20,7 +20,19 @@ export interface TestRegistryOptions {
   /** The registry's own htpasswd (bcrypt) Basic auth. */
   readonly basicAuth?: { readonly username: string; readonly password: string };
   /** Bearer tokens from a token server the harness runs; it grants these credentials every scope. */
-  readonly tokenAuth?: { readonly username: string; readonly password: string };
+  readonly tokenAuth?: TokenAuthOptions;
+}
+
+export interface TokenAuthOptions {
+  /** Accepted as Basic credentials on GET /token (the docker token flow). */
+  readonly username: string;
+  readonly password: string;
+  /**
+   * Also accept this OAuth2 refresh token (a docker "identity token") on POST /token with
+   * grant_type=refresh_token, as Docker Hub's and ACR's token services do; tokens issued
+   * that way are for `username`.
+   */
+  readonly identityToken?: string;
 }
 
 export interface TestRegistry {
@@ -35,6 +47,8 @@ export interface TestRegistry {
   blobPath(digest: string): string;
   /** How many tokens the token server has issued (tokenAuth only; 0 otherwise). */
   readonly tokenRequests: number;
+  /** Every token the token server issued, in order (tokenAuth only; empty otherwise). */
+  readonly tokenGrants: readonly TokenGrant[];
   /** "http://127.0.0.1:PORT/token", where the registry sends clients for tokens (tokenAuth only). */
   readonly tokenRealm?: string;
   /** The registry's stdout and stderr so far (for a failing test's report). */
@@ -106,7 +120,10 @@ export async function startTestRegistry(options: TestRegistryOptions = {}): Prom
         return path.join(storageDir, 'docker', 'registry', 'v2', 'blobs', 'sha256', hex.slice(0, 2), hex, 'data');
       },
       get tokenRequests(): number {
-        return server?.issued ?? 0;
+        return server?.grants.length ?? 0;
+      },
+      get tokenGrants(): readonly TokenGrant[] {
+        return [...(server?.grants ?? [])];
       },
       tokenRealm: server?.realm,
       output: registry.output,
@@ -322,8 +339,18 @@ async function writeHtpasswd(root: string, credentials: { username: string; pass
 interface TokenServer {
   readonly realm: string;
   readonly signer: CertFiles;
-  readonly issued: number;
+  readonly grants: readonly TokenGrant[];
   close(): Promise<void>;
+}
+
+/** One token the token server issued, and how it was asked for. */
+export interface TokenGrant {
+  /** "basic": GET with Basic credentials; "refresh_token": the OAuth2 POST with an identity token. */
+  readonly grantType: 'basic' | 'refresh_token';
+  readonly service: string;
+  readonly scopes: readonly string[];
+  /** The OAuth2 client_id (refresh_token only). */
+  readonly clientId?: string;
 }
 
 export interface TokenAccess {
@@ -332,30 +359,67 @@ export interface TokenAccess {
   readonly actions: string[];
 }
 
-async function startTokenServer(signer: CertFiles, credentials: { username: string; password: string }): Promise<TokenServer> {
+async function startTokenServer(signer: CertFiles, credentials: TokenAuthOptions): Promise<TokenServer> {
   const privateKey = crypto.createPrivateKey(fs.readFileSync(signer.keyPath));
   // distribution 2.8 verifies the x5c chain against rootcertbundle; our cert is both leaf and root.
   const x5c = [new crypto.X509Certificate(fs.readFileSync(signer.certPath)).raw.toString('base64')];
-  let issued = 0;
+  const grants: TokenGrant[] = [];
+
+  const issue = (response: http.ServerResponse, grant: TokenGrant): void => {
+    const token = signToken({ privateKey, x5c, subject: credentials.username, audience: grant.service, access: grant.scopes.flatMap(parseScope) });
+    grants.push(grant);
+    const common = { access_token: token, expires_in: TOKEN_LIFETIME_S, issued_at: new Date().toISOString() };
+    // The GET answer carries `token` (and access_token, for OAuth clients); the OAuth2 POST
+    // answer is access_token and scope only, so a client must read access_token.
+    const body = grant.grantType === 'basic' ? { token, ...common } : { ...common, scope: grant.scopes.join(' ') };
+    response.writeHead(200, { 'Content-Type': 'application/json' });
+    response.end(JSON.stringify(body));
+  };
+  const refuse = (response: http.ServerResponse, status: number, body: object, headers: http.OutgoingHttpHeaders = {}): void => {
+    response.writeHead(status, { ...headers, 'Content-Type': 'application/json' });
+    response.end(JSON.stringify(body));
+  };
+
+  // The OAuth2 form of the docker token spec ("Docker Registry v2 authentication using OAuth2"):
+  // form-encoded, client_id required, and a refresh token we did not hand out is refused with
+  // 401, as distribution's contrib token server refuses an unknown refresh token.
+  const answerRefreshToken = (form: URLSearchParams, response: http.ServerResponse): void => {
+    const grantType = form.get('grant_type');
+    if (grantType !== 'refresh_token') {
+      refuse(response, 400, { error: 'unsupported_grant_type', error_description: `grant_type ${JSON.stringify(grantType)} is not supported (refresh_token only)` });
+      return;
+    }
+    if (!form.get('client_id')) {
+      refuse(response, 400, { error: 'invalid_request', error_description: 'client_id is required' });
+      return;
+    }
+    if (credentials.identityToken === undefined || form.get('refresh_token') !== credentials.identityToken) {
+      refuse(response, 401, { error: 'invalid_grant', error_description: 'the refresh token is not valid' });
+      return;
+    }
+    issue(response, { grantType: 'refresh_token', service: form.get('service') ?? TOKEN_SERVICE, scopes: form.getAll('scope'), clientId: form.get('client_id') ?? '' });
+  };
 
   const server = http.createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
-    if (request.method !== 'GET' || url.pathname !== '/token') {
+    if (url.pathname !== '/token' || (request.method !== 'GET' && request.method !== 'POST')) {
       response.writeHead(404).end();
       return;
     }
-    if (!basicCredentialsMatch(request.headers.authorization, credentials)) {
-      response.writeHead(401, { 'WWW-Authenticate': 'Basic realm="caisson-test-token"', 'Content-Type': 'application/json' });
-      response.end(JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'bad or missing credentials' }] }));
+    if (request.method === 'POST') {
+      void readForm(request).then(
+        (form) => answerRefreshToken(form, response),
+        (error: Error) => refuse(response, 400, { error: 'invalid_request', error_description: error.message }),
+      );
       return;
     }
-    const service = url.searchParams.get('service') ?? TOKEN_SERVICE;
-    const access = url.searchParams.getAll('scope').flatMap(parseScope);
-    const token = signToken({ privateKey, x5c, subject: credentials.username, audience: service, access });
-    issued++;
-    response.writeHead(200, { 'Content-Type': 'application/json' });
-    response.end(JSON.stringify({ token, access_token: token, expires_in: TOKEN_LIFETIME_S, issued_at: new Date().toISOString() }));
+    if (!basicCredentialsMatch(request.headers.authorization, credentials)) {
+      refuse(response, 401, { errors: [{ code: 'UNAUTHORIZED', message: 'bad or missing credentials' }] }, { 'WWW-Authenticate': 'Basic realm="caisson-test-token"' });
+      return;
+    }
+    issue(response, { grantType: 'basic', service: url.searchParams.get('service') ?? TOKEN_SERVICE, scopes: url.searchParams.getAll('scope') });
   });
+
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
@@ -366,8 +430,8 @@ async function startTokenServer(signer: CertFiles, credentials: { username: stri
   return {
     realm: `http://127.0.0.1:${address.port}/token`,
     signer,
-    get issued() {
-      return issued;
+    get grants() {
+      return grants;
     },
     close() {
       closed ??= new Promise<void>((resolve) => {
@@ -380,6 +444,22 @@ async function startTokenServer(signer: CertFiles, credentials: { username: stri
 }
 
 const TOKEN_LIFETIME_S = 300;
+const MAX_FORM_BYTES = 64 * 1024;
+
+/** An application/x-www-form-urlencoded request body. */
+async function readForm(request: http.IncomingMessage): Promise<URLSearchParams> {
+  const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim();
+  if (type !== 'application/x-www-form-urlencoded') {
+    request.resume();
+    throw new Error(`Content-Type must be application/x-www-form-urlencoded, not ${JSON.stringify(type ?? '')}`);
+  }
+  let body = '';
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    body += chunk.toString('utf8');
+    if (body.length > MAX_FORM_BYTES) throw new Error(`form larger than ${MAX_FORM_BYTES} bytes`);
+  }
+  return new URLSearchParams(body);
+}
 
 function basicCredentialsMatch(header: string | undefined, expected: { username: string; password: string }): boolean {
   const match = /^Basic\s+(\S+)$/i.exec(header ?? '');
