@@ -38,6 +38,17 @@ export interface CgroupDriver {
   readonly criDriver: CriCgroupDriver;
   /** Facts for `Status` verbose info and `caisson info` (cgroup version, mount point, …). */
   describe(): Record<string, string>;
+  /**
+   * The pod's cgroup: the CRI `cgroup_parent` after validation (INVALID_ARGUMENT naming it when
+   * it is not of this driver's form), or a default under daemon.json `cgroup-parent`.
+   */
+  podCgroup(sandboxId: string, criCgroupParent: string): { readonly path: string; readonly madeByCaisson: boolean };
+  /** The runtime's cgroupsPath for a container of a pod. */
+  containerCgroupsPath(podCgroup: string, containerId: string): string;
+  /** Directories of a cgroup on disk, one per mounted hierarchy (v1) or one (v2). */
+  cgroupDirs(cgroupsPath: string): string[];
+  /** Removes a pod cgroup Caisson made, once its containers are gone. */
+  removePodCgroup(podCgroup: string): Promise<void>;
 }
 export const CgroupDriver: unique symbol = Symbol('CgroupDriver');
 

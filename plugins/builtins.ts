@@ -1,4 +1,5 @@
 import { imagesPlugin } from '../core/services/images/images-plugin';
+import { podsPlugin } from '../core/services/pods/pods-plugin';
 import { runtimeInfoPlugin } from '../core/services/runtime-info/runtime-info-plugin';
 import type { AnyPluginManifest } from '../core/plugin/plugin-entry';
 import { cgroupfsPlugin } from './cgroupfs';
@@ -15,4 +16,5 @@ export const builtinPlugins: readonly AnyPluginManifest[] = [
   runcPlugin,
   runtimeInfoPlugin,
   imagesPlugin,
+  podsPlugin,
 ];

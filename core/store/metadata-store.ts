@@ -74,6 +74,29 @@ export class MetadataStore {
     this.db.prepare('DELETE FROM containers WHERE id = ?').run(id);
   }
 
+  getSandbox<T>(id: string): T | undefined {
+    const row = this.db.prepare('SELECT record FROM sandboxes WHERE id = ?').get(id) as { record: string } | undefined;
+    return row ? (JSON.parse(row.record) as T) : undefined;
+  }
+
+  listSandboxes<T>(): T[] {
+    return (this.db.prepare('SELECT record FROM sandboxes ORDER BY id').all() as { record: string }[]).map((r) => JSON.parse(r.record) as T);
+  }
+
+  getContainer<T>(id: string): T | undefined {
+    const row = this.db.prepare('SELECT record FROM containers WHERE id = ?').get(id) as { record: string } | undefined;
+    return row ? (JSON.parse(row.record) as T) : undefined;
+  }
+
+  listContainers<T>(sandboxId?: string): T[] {
+    const rows = (
+      sandboxId === undefined
+        ? this.db.prepare('SELECT record FROM containers ORDER BY id').all()
+        : this.db.prepare('SELECT record FROM containers WHERE sandbox_id = ? ORDER BY id').all(sandboxId)
+    ) as { record: string }[];
+    return rows.map((r) => JSON.parse(r.record) as T);
+  }
+
   sandboxIds(): string[] {
     return (this.db.prepare('SELECT id FROM sandboxes ORDER BY id').all() as { id: string }[]).map((r) => r.id);
   }

@@ -1,7 +1,10 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { CGROUP_ROOT, type CgroupMode } from '../../core/cgroup/cgroup-mode';
 import type { CgroupDriver } from '../../core/tokens';
+import { cgroupfsContainerPath, cgroupfsPodCgroup } from './cgroupfs-paths';
 
-/** The cgroupfs driver: Caisson (through runc) writes cgroup directories itself. */
+/** The cgroupfs driver: runc writes cgroup directories itself, at the paths this driver gives. */
 export class CgroupfsDriver implements CgroupDriver {
   readonly name = 'cgroupfs';
   readonly criDriver = 'CGROUPFS';
@@ -14,4 +17,39 @@ export class CgroupfsDriver implements CgroupDriver {
   describe(): Record<string, string> {
     return { cgroupVersion: this.mode, root: CGROUP_ROOT, defaultParent: this.defaultParent };
   }
+
+  podCgroup(sandboxId: string, criCgroupParent: string): { path: string; madeByCaisson: boolean } {
+    return cgroupfsPodCgroup(sandboxId, criCgroupParent, this.defaultParent);
+  }
+
+  containerCgroupsPath(podCgroup: string, containerId: string): string {
+    return cgroupfsContainerPath(podCgroup, containerId);
+  }
+
+  cgroupDirs(cgroupsPath: string): string[] {
+    if (this.mode === 'v2') return [path.join(CGROUP_ROOT, cgroupsPath)];
+    return mountedHierarchies().map((hierarchy) => path.join(hierarchy, cgroupsPath));
+  }
+
+  /** rmdir from the deepest level up to (not including) the default parent, in every hierarchy. */
+  async removePodCgroup(podCgroup: string): Promise<void> {
+    for (const dir of this.cgroupDirs(podCgroup)) {
+      try {
+        await fs.promises.rmdir(dir);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      }
+    }
+  }
+}
+
+/** The v1 hierarchies mounted under /sys/fs/cgroup (net_cls and the like may exist unmounted). */
+function mountedHierarchies(): string[] {
+  const mounts = fs.readFileSync('/proc/self/mounts', 'utf8').split('\n');
+  const dirs = new Set<string>();
+  for (const line of mounts) {
+    const [, mountpoint, type] = line.split(' ');
+    if (mountpoint?.startsWith(`${CGROUP_ROOT}/`) && (type === 'cgroup' || type === 'cgroup2')) dirs.add(mountpoint);
+  }
+  return [...dirs];
 }

@@ -1,7 +1,7 @@
 import type { DaemonConfig } from '../../config/daemon-config-schema';
 import { definePlugin, PluginType } from '../../core/plugin/plugin-manifest';
 import { RuntimeRegistry } from '../../core/tokens';
-import { RuncRuntime } from './runc-runtime';
+import { RuncRuntime, runtimeRoot } from './runc-runtime';
 
 /** The runtime named "runc" unless daemon.json `runtimes` redefines it. */
 const BUILT_IN_RUNC = { path: 'runc', runtimeArgs: [] as readonly string[] };
@@ -19,7 +19,8 @@ export const runcPlugin = definePlugin({
   async init(ctx) {
     const registry = ctx.container.resolve<RuntimeRegistry>(RuntimeRegistry);
     for (const [name, entry] of runtimeEntries(ctx.daemonConfig)) {
-      const runtime = new RuncRuntime(name, entry.path, entry.runtimeArgs);
+      const root = runtimeRoot(ctx.daemonConfig.state, name);
+      const runtime = new RuncRuntime(name, entry.path, entry.runtimeArgs, root, ctx.daemonConfig.systemdCgroup);
       registry.register(ctx.identity, runtime);
       const readiness = await runtime.checkReady();
       if (readiness.ready) ctx.logger.info(`runtime "${name}" ready`, runtime.describe());

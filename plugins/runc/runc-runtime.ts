@@ -1,11 +1,18 @@
-import { describeError } from '../../core/errors';
+import * as path from 'node:path';
+import { describeError, ProgramError } from '../../core/errors';
+import { findExecutable } from '../../core/exec/find-executable';
 import { runProgram } from '../../core/exec/run-program';
-import type { OciRuntime } from '../../core/runtime/runtime-registry';
+import type { ContainerRuntimePaths, CreateContainerOptions, OciRuntime, RuntimeContainerState } from '../../core/runtime/runtime-registry';
 import type { Readiness } from '../../core/tokens';
+import { launchUnderConmon, reopenConmonLog } from './conmon';
 
 const VERSION_TIMEOUT_MS = 10_000;
+const COMMAND_TIMEOUT_MS = 30_000;
 
-/** One runc-compatible binary with its global arguments (a `runtimes` entry of daemon.json). */
+/**
+ * One runc-compatible binary with its global arguments (a `runtimes` entry of daemon.json). Its
+ * state lives under its own --root, so runtimes (and daemons) never see each other's containers.
+ */
 export class RuncRuntime implements OciRuntime {
   private lastVersion = '';
 
@@ -13,6 +20,8 @@ export class RuncRuntime implements OciRuntime {
     readonly name: string,
     readonly path: string,
     readonly runtimeArgs: readonly string[],
+    private readonly root: string,
+    private readonly systemdCgroup: boolean,
   ) {}
 
   /** Ready when the binary answers `--version`; the reason says what failed otherwise. */
@@ -31,6 +40,59 @@ export class RuncRuntime implements OciRuntime {
   }
 
   describe(): Record<string, string> {
-    return { path: this.path, runtimeArgs: this.runtimeArgs.join(' '), version: this.lastVersion };
+    return { path: this.path, runtimeArgs: this.runtimeArgs.join(' '), version: this.lastVersion, root: this.root };
   }
+
+  create(options: CreateContainerOptions): Promise<{ pid: number }> {
+    // conmon wants an absolute runtime path; daemon.json may name the binary only.
+    const runtimePath = findExecutable(this.path);
+    if (!runtimePath) return Promise.reject(new Error(`runtime "${this.name}": ${this.path} is not found on PATH`));
+    return launchUnderConmon({ options, runtimePath, runtimeArgs: this.globalArgs(), systemdCgroup: this.systemdCgroup });
+  }
+
+  async start(id: string): Promise<void> {
+    await this.run(['start', id]);
+  }
+
+  async kill(id: string, signal: string, all = false): Promise<void> {
+    await this.run(['kill', ...(all ? ['--all'] : []), id, signal]);
+  }
+
+  async delete(id: string): Promise<void> {
+    try {
+      await this.run(['delete', '--force', id]);
+    } catch (error) {
+      if (error instanceof ProgramError && /does not exist|not found/i.test(error.stderr)) return;
+      throw error;
+    }
+  }
+
+  async state(id: string): Promise<RuntimeContainerState | undefined> {
+    try {
+      const { stdout } = await this.run(['state', id]);
+      const state = JSON.parse(stdout) as { status?: string; pid?: number };
+      const status = (['created', 'running', 'stopped', 'paused'] as const).find((s) => s === state.status) ?? 'unknown';
+      return { status, pid: state.pid ?? 0 };
+    } catch (error) {
+      if (error instanceof ProgramError && /does not exist|not found/i.test(error.stderr)) return undefined;
+      throw error;
+    }
+  }
+
+  reopenLog(paths: ContainerRuntimePaths): Promise<void> {
+    return reopenConmonLog(paths.bundle);
+  }
+
+  private globalArgs(): string[] {
+    return ['--root', this.root, ...(this.systemdCgroup ? ['--systemd-cgroup'] : []), ...this.runtimeArgs];
+  }
+
+  private run(args: readonly string[]): Promise<{ stdout: string; stderr: string }> {
+    return runProgram(this.path, [...this.globalArgs(), ...args], { timeoutMs: COMMAND_TIMEOUT_MS });
+  }
+}
+
+/** Where a runtime keeps its state: one --root per runtime name under the daemon's state dir. */
+export function runtimeRoot(stateDir: string, runtimeName: string): string {
+  return path.join(stateDir, 'runtimes', runtimeName);
 }

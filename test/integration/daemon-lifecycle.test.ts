@@ -11,6 +11,7 @@ import { CgroupDriver } from '../../core/tokens';
 import { builtinPlugins } from '../../plugins/builtins';
 import { makeTempRoot, removeTempRoot } from '../support/temp-root';
 import { useTestDaemons } from '../support/test-daemon';
+import { lockTestDriver } from '../support/lock-test-driver';
 
 // Start-up and shutdown of an in-process daemon: the socket, readiness, failures that must
 // leave nothing behind, and the cgroup driver lock.
@@ -233,7 +234,7 @@ describe('daemon lifecycle', () => {
       definePlugin({
         id: `lock-test-${name}`,
         type: PluginType.CgroupDriver,
-        init: (ctx) => ctx.provide(CgroupDriver, { name, criDriver: name === 'systemd' ? 'SYSTEMD' : 'CGROUPFS', describe: () => ({}) }),
+        init: (ctx) => ctx.provide(CgroupDriver, lockTestDriver(name)),
       });
     const withDriver = (name: 'systemd' | 'cgroupfs'): AnyPluginManifest[] => [
       driverNamed(name),

@@ -6,6 +6,7 @@ import { createDaemon, type Daemon } from '../../core/daemon/create-daemon';
 import { createLogger, type Logger } from '../../core/log/logger';
 import type { AnyPluginManifest } from '../../core/plugin/plugin-entry';
 import { builtinPlugins } from '../../plugins/builtins';
+import { runProgram } from '../../core/exec/run-program';
 import { CriClient } from '../../cli/cri-client';
 import { makeTempRoot, removeTempRoot } from './temp-root';
 
@@ -45,17 +46,21 @@ export function testDaemonConfig(root: string, config: DaemonConfigFile = {}): D
 }
 
 export function useTestDaemons(): { start(options?: TestDaemonOptions): Promise<TestDaemon> } {
-  const running: { daemon: Daemon; clients: CriClient[]; logs: string[] }[] = [];
+  const running: { daemon: Daemon; clients: CriClient[]; logs: string[]; socket: string }[] = [];
   const roots = new Set<string>();
 
   afterEach(async function () {
     const failed = this.currentTest?.state === 'failed';
     for (const entry of running.splice(0)) {
+      await removeEverything(entry.socket).catch((error: unknown) => entry.logs.push(`teardown: ${String(error)}\n`));
       entry.clients.forEach((client) => client.close());
       await entry.daemon.stop();
       if (failed) process.stderr.write(`--- daemon log ---\n${entry.logs.join('')}\n`);
     }
-    for (const root of roots) removeTempRoot(root);
+    for (const root of roots) {
+      await unmountBelow(root);
+      removeTempRoot(root);
+    }
     roots.clear();
   });
 
@@ -70,9 +75,9 @@ export function useTestDaemons(): { start(options?: TestDaemonOptions): Promise<
       const logger: Logger = createLogger('debug', (line) => logs.push(line));
       const daemon = createDaemon({ config, plugins: options.plugins ?? builtinPlugins, logger });
       const clients: CriClient[] = [];
-      running.push({ daemon, clients, logs });
-      if (!options.noStart) await daemon.start();
       const socket = (fileConfig.hosts?.[0] ?? '').replace(/^unix:\/\//, '');
+      running.push({ daemon, clients, logs, socket });
+      if (!options.noStart) await daemon.start();
       return {
         daemon,
         root,
@@ -86,4 +91,33 @@ export function useTestDaemons(): { start(options?: TestDaemonOptions): Promise<
       };
     },
   };
+}
+
+/** Removes every pod and container the test left, through the daemon (so runc and conmon end too). */
+async function removeEverything(socket: string): Promise<void> {
+  if (!fs.existsSync(socket)) return;
+  const client = new CriClient(socket);
+  try {
+    const { items = [] } = await client.call('ListPodSandbox', {}, { timeoutMs: 5_000 });
+    for (const pod of items) await client.call('RemovePodSandbox', { pod_sandbox_id: pod.id }, { timeoutMs: 60_000 });
+    const { containers = [] } = await client.call('ListContainers', {}, { timeoutMs: 5_000 });
+    for (const container of containers) await client.call('RemoveContainer', { container_id: container.id }, { timeoutMs: 60_000 });
+  } catch (error) {
+    // A daemon that never started, or serves no pods, has nothing to remove.
+    if ((error as { code?: number }).code !== 12 && (error as { code?: number }).code !== 14) throw error;
+  } finally {
+    client.close();
+  }
+}
+
+/** Safety net after a failed test: unmounts whatever is still mounted below a test root. */
+export async function unmountBelow(root: string): Promise<void> {
+  const mounts = fs
+    .readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' ')[1] ?? '')
+    .filter((mountpoint) => mountpoint.startsWith(`${root}/`))
+    .sort()
+    .reverse();
+  for (const mountpoint of mounts) await runProgram('umount', ['-l', mountpoint]).catch(() => undefined);
 }

@@ -8,10 +8,11 @@ import { PluginHost } from '../../core/plugin/plugin-host';
 import { definePlugin, PluginType } from '../../core/plugin/plugin-manifest';
 import { validatePlugins } from '../../core/plugin/validate-plugins';
 import { CgroupDriver } from '../../core/tokens';
+import { lockTestDriver } from '../support/lock-test-driver';
 
 // The plugin host with plugins written for the test: it records what ran, in which order.
 
-const fakeDriver: CgroupDriver = { name: 'cgroupfs', criDriver: 'CGROUPFS', describe: () => ({}) };
+const fakeDriver: CgroupDriver = lockTestDriver('cgroupfs');
 
 function hostFor(manifests: AnyPluginManifest[]) {
   const config = validateDaemonConfig({}, 'daemon.json');

@@ -1,0 +1,65 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { runProgram } from '../exec/run-program';
+
+// A pod-level PID namespace needs a living init: containers can only join a PID namespace whose
+// first process is alive. The holder is `unshare --pid --fork --kill-child sleep infinity`,
+// started through `setsid -f` so it is re-parented away from the daemon and survives a restart.
+// Killing the holder ends the namespace and every process in it (how StopPodSandbox ends a pod
+// with a shared PID namespace).
+
+const START_TIMEOUT_MS = 5_000;
+
+export interface PidHolder {
+  /** The unshare process (kill it to end the namespace). */
+  readonly pid: number;
+  /** /proc/<init>/ns/pid of the namespace's init, for containers to join. */
+  readonly namespacePath: string;
+}
+
+export async function startPidHolder(dir: string): Promise<PidHolder> {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const pidFile = path.join(dir, 'pid-holder.pid');
+  fs.rmSync(pidFile, { force: true });
+  await runProgram('setsid', ['-f', 'sh', '-c', `echo $$ > '${pidFile}'; exec unshare --pid --fork --kill-child sleep infinity`]);
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    const holder = readHolder(pidFile);
+    if (holder) return holder;
+    await delay(10);
+  }
+  throw new Error(`the pod's PID namespace holder did not start within ${START_TIMEOUT_MS} ms`);
+}
+
+function readHolder(pidFile: string): PidHolder | undefined {
+  let pid: number;
+  try {
+    pid = Number(fs.readFileSync(pidFile, 'utf8').trim());
+  } catch {
+    return undefined;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  let children: string;
+  try {
+    children = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+  const init = children.split(/\s+/)[0];
+  if (!init) return undefined;
+  return { pid, namespacePath: `/proc/${init}/ns/pid` };
+}
+
+export function pidHolderAlive(holder: PidHolder): boolean {
+  return fs.existsSync(holder.namespacePath) && fs.existsSync(`/proc/${holder.pid}`);
+}
+
+export async function stopPidHolder(holder: PidHolder): Promise<void> {
+  try {
+    process.kill(holder.pid, 'SIGKILL');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
+  for (let i = 0; i < 100 && fs.existsSync(`/proc/${holder.pid}`); i++) await delay(10);
+}

@@ -1,0 +1,30 @@
+import type { PodSandboxConfig__Output } from '../cri/generated/runtime/v1/PodSandboxConfig';
+
+// What the metadata store keeps of a sandbox: enough to answer status and list calls, to clean
+// it up, and to find it again after a daemon restart.
+
+export type SandboxState = 'SANDBOX_READY' | 'SANDBOX_NOTREADY';
+
+export interface SandboxRecord {
+  readonly id: string;
+  /** name_namespace_uid_attempt: unique among sandboxes, as kubelet expects. */
+  readonly key: string;
+  readonly config: PodSandboxConfig__Output;
+  readonly runtimeHandler: string;
+  readonly runtimeName: string;
+  /** Nanoseconds since the epoch, as a decimal string (int64 on the wire). */
+  readonly createdAt: string;
+  readonly state: SandboxState;
+  /** The sandbox's state directory: pinned namespaces, pod files, shm. */
+  readonly dir: string;
+  readonly namespaces: {
+    readonly network: string | 'host';
+    readonly ipc: string | 'host';
+    readonly uts: string | 'host';
+    /** The holder's PID namespace, 'host', or absent when each container has its own. */
+    readonly pid?: string | 'host';
+  };
+  readonly pidHolder?: { readonly pid: number; readonly namespacePath: string };
+  readonly cgroup: { readonly path: string; readonly madeByCaisson: boolean };
+  readonly files: { readonly hostname: string; readonly hosts: string; readonly resolvConf: string; readonly shm: string };
+}

@@ -1,0 +1,190 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { PodSandboxConfig__Output } from '../cri/generated/runtime/v1/PodSandboxConfig';
+import { AlreadyExistsError, InvalidArgumentError, NotFoundError, describeError } from '../errors';
+import type { CgroupDriver, DaemonConfig, Logger, MetadataStore, RuntimeRegistry } from '../tokens';
+import { pidHolderAlive, startPidHolder, stopPidHolder } from './pid-holder';
+import { hostnameFile, hostsFile, resolvConf } from './pod-files';
+import { mountPodShm, unmountPodShm } from './pod-shm';
+import { applySysctls, bringUpLoopback, namespaceFile, pinNamespaces, setHostname, unpinNamespaces, type PinnedKind } from './pinned-namespaces';
+import type { SandboxRecord } from './sandbox-record';
+import { Undo } from './undo';
+
+// Pod sandboxes without an infra container: the pod's namespaces are pinned files, its
+// /etc/hostname, /etc/hosts, /etc/resolv.conf and /dev/shm are made here, and a PID namespace
+// holder runs only when the pod shares one PID namespace. Every step of RunPodSandbox is undone
+// if a later one fails; the record is written (durably) only when the sandbox is whole.
+
+/** What the container side must do when a pod stops or goes away. */
+export interface PodContainers {
+  stopAll(sandboxId: string): Promise<void>;
+  removeAll(sandboxId: string): Promise<void>;
+}
+
+export function nowNanos(): string {
+  return (BigInt(Date.now()) * 1_000_000n).toString();
+}
+
+export class SandboxService {
+  private containers: PodContainers | undefined;
+
+  constructor(
+    private readonly config: DaemonConfig,
+    private readonly store: MetadataStore,
+    private readonly driver: CgroupDriver,
+    private readonly runtimes: RuntimeRegistry,
+    private readonly logger: Logger,
+  ) {}
+
+  /** The container service, once it exists (it needs this service first). */
+  attachContainers(containers: PodContainers): void {
+    this.containers = containers;
+  }
+
+  async run(config: PodSandboxConfig__Output, runtimeHandler: string): Promise<SandboxRecord> {
+    const metadata = config.metadata;
+    if (!metadata || metadata.name === '' || metadata.namespace === '' || metadata.uid === '') {
+      throw new InvalidArgumentError('RunPodSandbox needs metadata with name, namespace and uid');
+    }
+    if (config.log_directory !== '' && !path.isAbsolute(config.log_directory)) {
+      throw new InvalidArgumentError(`log directory "${config.log_directory}" of pod ${metadata.namespace}/${metadata.name} must be an absolute path`);
+    }
+    const key = `${metadata.name}_${metadata.namespace}_${metadata.uid}_${metadata.attempt}`;
+    const clash = this.list().find((s) => s.key === key);
+    if (clash) throw new AlreadyExistsError(`sandbox name "${key}" is already used by sandbox ${clash.id}`);
+    const runtime = this.runtimes.forHandler(runtimeHandler);
+
+    const id = randomBytes(32).toString('hex');
+    const options = config.linux?.security_context?.namespace_options;
+    const hostNetwork = options?.network === 'NODE';
+    const hostIpc = options?.ipc === 'NODE';
+    const pidMode = options?.pid ?? 'POD';
+    const cgroup = this.driver.podCgroup(id, config.linux?.cgroup_parent ?? '');
+    const dir = path.join(this.config.state, 'sandboxes', id);
+    const hostname = config.hostname || (hostNetwork ? fs.readFileSync('/proc/sys/kernel/hostname', 'utf8').trim() : metadata.name);
+
+    const undo = new Undo(this.logger, `sandbox ${id}`);
+    try {
+      fs.mkdirSync(dir, { recursive: true, mode: 0o711 });
+      undo.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+      const files = {
+        hostname: path.join(dir, 'hostname'),
+        hosts: path.join(dir, 'hosts'),
+        resolvConf: path.join(dir, 'resolv.conf'),
+        shm: hostIpc ? '/dev/shm' : path.join(dir, 'shm'),
+      };
+      fs.writeFileSync(files.hostname, hostnameFile(hostname), { mode: 0o644 });
+      fs.writeFileSync(files.hosts, hostNetwork ? fs.readFileSync('/etc/hosts', 'utf8') : hostsFile(hostname), { mode: 0o644 });
+      const hostResolv = fs.existsSync('/etc/resolv.conf') ? fs.readFileSync('/etc/resolv.conf', 'utf8') : '';
+      fs.writeFileSync(files.resolvConf, hostNetwork ? hostResolv : resolvConf(config.dns_config, hostResolv), { mode: 0o644 });
+      if (!hostIpc) {
+        await mountPodShm(files.shm);
+        undo.push(() => unmountPodShm(files.shm));
+      }
+
+      const kinds: PinnedKind[] = [...(hostNetwork ? [] : (['net'] as const)), ...(hostIpc ? [] : (['ipc'] as const)), ...(hostNetwork ? [] : (['uts'] as const))];
+      await pinNamespaces(dir, kinds);
+      undo.push(() => unpinNamespaces(dir));
+      if (!hostNetwork) {
+        await setHostname(dir, hostname);
+        await bringUpLoopback(dir);
+      }
+      await applySysctls(dir, config.linux?.sysctls ?? {}, hostNetwork, hostIpc);
+
+      let pidHolder: SandboxRecord['pidHolder'];
+      if (pidMode === 'POD') {
+        pidHolder = await startPidHolder(dir);
+        const holder = pidHolder;
+        undo.push(() => stopPidHolder(holder));
+      }
+
+      const record: SandboxRecord = {
+        id,
+        key,
+        config,
+        runtimeHandler,
+        runtimeName: runtime.name,
+        createdAt: nowNanos(),
+        state: 'SANDBOX_READY',
+        dir,
+        namespaces: {
+          network: hostNetwork ? 'host' : namespaceFile(dir, 'net'),
+          ipc: hostIpc ? 'host' : namespaceFile(dir, 'ipc'),
+          uts: hostNetwork ? 'host' : namespaceFile(dir, 'uts'),
+          ...(pidMode === 'NODE' ? { pid: 'host' } : pidHolder ? { pid: pidHolder.namespacePath } : {}),
+        },
+        ...(pidHolder ? { pidHolder } : {}),
+        cgroup,
+        files,
+      };
+      this.store.putSandbox(id, record);
+      this.logger.info(`sandbox ${id} ready`, { pod: `${metadata.namespace}/${metadata.name}`, runtime: runtime.name });
+      return record;
+    } catch (error) {
+      await undo.run();
+      throw error;
+    }
+  }
+
+  get(id: string): SandboxRecord {
+    const found = this.find(id);
+    if (!found) throw new NotFoundError(`sandbox ${id} not found`);
+    return found;
+  }
+
+  /** By full ID or a unique prefix of one. */
+  find(id: string): SandboxRecord | undefined {
+    if (id === '') return undefined;
+    const exact = this.store.getSandbox<SandboxRecord>(id);
+    if (exact) return exact;
+    const matches = this.list().filter((s) => s.id.startsWith(id));
+    return matches.length === 1 ? matches[0] : undefined;
+  }
+
+  list(): SandboxRecord[] {
+    return this.store.listSandboxes<SandboxRecord>();
+  }
+
+  /** Stops every container, ends the PID holder, unpins namespaces and shm. Idempotent. */
+  async stop(id: string): Promise<void> {
+    const sandbox = this.get(id);
+    await this.containers?.stopAll(sandbox.id);
+    if (sandbox.pidHolder) await stopPidHolder(sandbox.pidHolder);
+    await unpinNamespaces(sandbox.dir);
+    if (sandbox.files.shm !== '/dev/shm') await unmountPodShm(sandbox.files.shm);
+    if (sandbox.state !== 'SANDBOX_NOTREADY') {
+      this.store.putSandbox(sandbox.id, { ...sandbox, state: 'SANDBOX_NOTREADY' });
+      this.logger.info(`sandbox ${sandbox.id} stopped`);
+    }
+  }
+
+  /** Stops, removes the pod's containers and everything the sandbox made. Idempotent. */
+  async remove(id: string): Promise<void> {
+    const sandbox = this.find(id);
+    if (!sandbox) return;
+    await this.stop(sandbox.id);
+    await this.containers?.removeAll(sandbox.id);
+    if (sandbox.cgroup.madeByCaisson) {
+      await this.driver.removePodCgroup(sandbox.cgroup.path).catch((error: unknown) => {
+        this.logger.warn(`pod cgroup ${sandbox.cgroup.path} was not removed: ${describeError(error)}`);
+      });
+    }
+    fs.rmSync(sandbox.dir, { recursive: true, force: true });
+    this.store.deleteSandbox(sandbox.id);
+    this.logger.info(`sandbox ${sandbox.id} removed`);
+  }
+
+  /** At start-up: a READY sandbox whose namespaces or holder are gone (a reboot) is NOTREADY. */
+  reconcile(): void {
+    for (const sandbox of this.list()) {
+      if (sandbox.state !== 'SANDBOX_READY') continue;
+      const pinnedGone = sandbox.namespaces.network !== 'host' && !fs.existsSync(sandbox.namespaces.network);
+      const holderGone = sandbox.pidHolder !== undefined && !pidHolderAlive(sandbox.pidHolder);
+      if (pinnedGone || holderGone) {
+        this.store.putSandbox(sandbox.id, { ...sandbox, state: 'SANDBOX_NOTREADY' });
+        this.logger.warn(`sandbox ${sandbox.id} lost its namespaces while caissond was down; it is NOTREADY`);
+      }
+    }
+  }
+}

@@ -1,0 +1,56 @@
+import { ContainerService } from '../../containers/container-service';
+import { SandboxService } from '../../pods/sandbox-service';
+import { definePlugin, PluginType } from '../../plugin/plugin-manifest';
+import { CgroupDriver, DaemonConfig, ImageService, Logger, MetadataStore, RuntimeRegistry } from '../../tokens';
+import {
+  containerStatusHandler,
+  createContainerHandler,
+  listContainersHandler,
+  removeContainerHandler,
+  reopenContainerLogHandler,
+  startContainerHandler,
+  stopContainerHandler,
+} from './container-handlers';
+import { listPodSandboxHandler, podSandboxStatusHandler, removePodSandboxHandler, runPodSandboxHandler, stopPodSandboxHandler } from './sandbox-handlers';
+
+/** service.pods: pod sandboxes and containers (the CRI RuntimeService's lifecycle RPCs). */
+export const podsPlugin = definePlugin({
+  id: 'pods',
+  type: PluginType.Service,
+  requires: [PluginType.CgroupDriver, PluginType.Runtime, 'image.images'],
+  init(ctx) {
+    const { container } = ctx;
+    const config = container.resolve<DaemonConfig>(DaemonConfig);
+    const store = container.resolve<MetadataStore>(MetadataStore);
+    const driver = container.resolve<CgroupDriver>(CgroupDriver);
+    const runtimes = container.resolve<RuntimeRegistry>(RuntimeRegistry);
+    const logger = container.resolve<Logger>(Logger);
+    const sandboxes = new SandboxService(config, store, driver, runtimes, logger.child('pods'));
+    const containers = new ContainerService({
+      config,
+      store,
+      driver,
+      runtimes,
+      images: container.resolve<ImageService>(ImageService),
+      logger: logger.child('containers'),
+      sandbox: (id) => sandboxes.get(id),
+    });
+    sandboxes.attachContainers(containers);
+    sandboxes.reconcile();
+    containers.open();
+    ctx.onStop(() => containers.close());
+
+    ctx.cri.handle('RunPodSandbox', runPodSandboxHandler(sandboxes));
+    ctx.cri.handle('StopPodSandbox', stopPodSandboxHandler(sandboxes));
+    ctx.cri.handle('RemovePodSandbox', removePodSandboxHandler(sandboxes));
+    ctx.cri.handle('PodSandboxStatus', podSandboxStatusHandler(sandboxes, containers));
+    ctx.cri.handle('ListPodSandbox', listPodSandboxHandler(sandboxes));
+    ctx.cri.handle('CreateContainer', createContainerHandler(containers));
+    ctx.cri.handle('StartContainer', startContainerHandler(containers));
+    ctx.cri.handle('StopContainer', stopContainerHandler(containers));
+    ctx.cri.handle('RemoveContainer', removeContainerHandler(containers));
+    ctx.cri.handle('ContainerStatus', containerStatusHandler(containers));
+    ctx.cri.handle('ListContainers', listContainersHandler(containers));
+    ctx.cri.handle('ReopenContainerLog', reopenContainerLogHandler(containers));
+  },
+});

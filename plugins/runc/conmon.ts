@@ -1,0 +1,115 @@
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { describeError } from '../../core/errors';
+import type { CreateContainerOptions } from '../../core/runtime/runtime-registry';
+
+// Starting a container under conmon: conmon forks away (so the daemon is never the container's
+// parent and the container outlives a daemon restart), runs `<runtime> create`, keeps the
+// container's stdio, writes the CRI log, and on exit writes the exit code to `exitDir/<id>` and
+// `persistDir/exit` (and `persistDir/oom` after an OOM kill). conmon reports the create result
+// as JSON on its "sync" descriptor; we give it a regular file rather than a pipe, because conmon
+// keeps writing to it later and a pipe whose reader has gone would kill it with SIGPIPE.
+
+const CREATE_TIMEOUT_MS = 60_000;
+const CONMON = 'conmon';
+
+export interface ConmonLaunch {
+  readonly options: CreateContainerOptions;
+  readonly runtimePath: string;
+  /** Global runtime arguments (--root …, then daemon.json runtime-args). */
+  readonly runtimeArgs: readonly string[];
+  /** Pass --systemd-cgroup to conmon (and so to the runtime). */
+  readonly systemdCgroup: boolean;
+}
+
+export async function launchUnderConmon(launch: ConmonLaunch): Promise<{ pid: number }> {
+  const { options, runtimePath, runtimeArgs } = launch;
+  const { id, paths } = options;
+  fs.mkdirSync(paths.persistDir, { recursive: true, mode: 0o700 });
+  fs.mkdirSync(paths.exitDir, { recursive: true, mode: 0o700 });
+  fs.mkdirSync(paths.socketDir, { recursive: true, mode: 0o700 });
+  const syncFile = path.join(paths.persistDir, 'sync');
+  const logFile = path.join(paths.persistDir, 'conmon.log');
+  const args = [
+    '--api-version', '1',
+    '-c', id,
+    '-u', id,
+    '-n', id,
+    '-r', runtimePath,
+    '-b', paths.bundle,
+    '-p', path.join(paths.persistDir, 'pidfile'),
+    '-P', path.join(paths.persistDir, 'conmon.pid'),
+    '-l', `k8s-file:${paths.logPath}`,
+    '--exit-dir', paths.exitDir,
+    '--persist-dir', paths.persistDir,
+    '--socket-dir-path', paths.socketDir,
+    '--full-attach',
+    '--log-level', 'error',
+    ...runtimeArgs.flatMap((arg) => ['--runtime-arg', arg]),
+    ...(options.logSizeMax > 0 ? ['--log-size-max', String(options.logSizeMax)] : []),
+    ...(options.terminal ? ['-t'] : []),
+    ...(options.stdin ? ['-i'] : []),
+    ...(options.stdin && !options.stdinOnce ? ['--leave-stdin-open'] : []),
+    ...(launch.systemdCgroup ? ['-s'] : []),
+  ];
+  const sync = fs.openSync(syncFile, 'w+', 0o600);
+  const output = fs.openSync(logFile, 'a', 0o600);
+  try {
+    const child = spawn(CONMON, args, {
+      cwd: paths.bundle,
+      detached: true,
+      stdio: ['ignore', output, output, sync],
+      env: { ...process.env, _OCI_SYNCPIPE: '3' },
+    });
+    const parentExit = new Promise<number | null>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('exit', (code) => resolve(code));
+    });
+    child.unref();
+    const code = await parentExit;
+    if (code !== 0) throw new Error(`conmon exited with status ${code}: ${readTail(logFile)}`);
+  } catch (error) {
+    throw new Error(`conmon could not be started for container ${id}: ${describeError(error)}`, { cause: error });
+  } finally {
+    fs.closeSync(sync);
+    fs.closeSync(output);
+  }
+  return awaitCreateResult(id, syncFile, logFile);
+}
+
+/** Waits for conmon's {"data": pid} (or {"data": -1, "message": …}) line in the sync file. */
+async function awaitCreateResult(id: string, syncFile: string, logFile: string): Promise<{ pid: number }> {
+  const deadline = Date.now() + CREATE_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    const text = fs.readFileSync(syncFile, 'utf8');
+    const line = text.split('\n').find((l) => l.trim().startsWith('{'));
+    if (line) {
+      const result = JSON.parse(line) as { data?: number; message?: string };
+      if (typeof result.data === 'number' && result.data > 0) return { pid: result.data };
+      throw new Error(`runtime failed to create container ${id}: ${(result.message ?? '').trim() || readTail(logFile) || 'no reason given'}`);
+    }
+    await delay(10);
+  }
+  throw new Error(`conmon did not report container ${id} created within ${CREATE_TIMEOUT_MS} ms: ${readTail(logFile)}`);
+}
+
+function readTail(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8').trim().split('\n').slice(-5).join(' | ');
+  } catch {
+    return '';
+  }
+}
+
+/** Asks conmon to reopen the log file: message type 2 on its control FIFO in the bundle. */
+export async function reopenConmonLog(bundle: string): Promise<void> {
+  const fifo = path.join(bundle, 'ctl');
+  const handle = await fs.promises.open(fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+  try {
+    await handle.write('2 0 0\n');
+  } finally {
+    await handle.close();
+  }
+}
