@@ -1,13 +1,27 @@
 import { Command, Option } from 'commander';
 import { DEFAULT_SOCKET } from '../config/defaults';
 import { packageInfo } from '../core/package-info';
+import { collectLabel } from './command-helpers';
+import { createCommand } from './commands/create';
 import { imagefsinfoCommand } from './commands/imagefsinfo';
 import { imagesCommand } from './commands/images';
 import { infoCommand } from './commands/info';
+import { inspectCommand } from './commands/inspect';
 import { inspectiCommand } from './commands/inspecti';
+import { inspectpCommand } from './commands/inspectp';
+import { logsCommand, parseTail } from './commands/logs';
+import { podsCommand, type PodsOptions } from './commands/pods';
+import { psCommand, type PsOptions } from './commands/ps';
 import { pullCommand } from './commands/pull';
+import { rmCommand, type RmOptions } from './commands/rm';
 import { rmiCommand } from './commands/rmi';
+import { rmpCommand, type RmpOptions } from './commands/rmp';
+import { runCommand } from './commands/run';
+import { runpCommand } from './commands/runp';
 import { runtimeConfigCommand } from './commands/runtime-config';
+import { startCommand } from './commands/start';
+import { DEFAULT_STOP_TIMEOUT_SECONDS, parseStopTimeout, stopCommand } from './commands/stop';
+import { stoppCommand } from './commands/stopp';
 import { versionCommand } from './commands/version';
 import { CriClient } from './cri-client';
 import { parseOutputFormat, type OutputFormat } from './output';
@@ -58,6 +72,74 @@ export async function main(argv: readonly string[]): Promise<void> {
   program.command('inspecti <image>').description('image status and config, as JSON').action((image: string) => run((client) => inspectiCommand(client, image))());
   program.command('rmi <images...>').description('remove images by ID, tag or digest').action((images: string[]) => run((client) => rmiCommand(client, images))());
   program.command('imagefsinfo').description('bytes and inodes used by the image store').action(run(imagefsinfoCommand));
+
+  // Pods and containers, as crictl spells them.
+  program
+    .command('runp <pod-config>')
+    .description('run a pod sandbox from a PodSandboxConfig JSON file; prints its ID')
+    .option('-r, --runtime <handler>', 'runtime handler', '')
+    .action((file: string, options: { runtime: string }) => run((client) => runpCommand(client, file, options.runtime))());
+  program
+    .command('pods')
+    .description('list pod sandboxes')
+    .option('--id <id>', 'pods whose ID starts with this')
+    .option('--name <regexp>', 'pods whose name matches')
+    .option('--namespace <regexp>', 'pods whose namespace matches')
+    .option('-s, --state <state>', 'ready or notready')
+    .option('--label <key=value>', 'pods with this label (repeatable)', collectLabel)
+    .option('-q, --quiet', 'print full pod IDs only')
+    .action((options: PodsOptions) => run((client, output) => podsCommand(client, output, options))());
+  program.command('inspectp <pod>').description('pod sandbox status and info, as JSON').action((pod: string) => run((client) => inspectpCommand(client, pod))());
+  program.command('stopp <pods...>').description('stop pod sandboxes and their containers').action((pods: string[]) => run((client) => stoppCommand(client, pods))());
+  program
+    .command('rmp [pods...]')
+    .description('remove pod sandboxes and their containers')
+    .option('-f, --force', 'stop a ready pod first')
+    .option('-a, --all', 'every pod sandbox')
+    .action((pods: string[], options: RmpOptions) => run((client) => rmpCommand(client, pods, options))());
+  program
+    .command('create <pod> <container-config> <pod-config>')
+    .description('create a container in a pod from ContainerConfig and PodSandboxConfig JSON files; prints its ID')
+    .option('--with-pull', 'pull the image first if it is not present')
+    .action((pod: string, containerFile: string, podFile: string, options: { withPull?: boolean }) =>
+      run((client) => createCommand(client, pod, containerFile, podFile, options))(),
+    );
+  program.command('start <containers...>').description('start created containers').action((ids: string[]) => run((client) => startCommand(client, ids))());
+  program
+    .command('stop <containers...>')
+    .description('stop running containers (the stop signal, then SIGKILL after the timeout)')
+    .option('-t, --timeout <seconds>', 'seconds to wait before SIGKILL', parseStopTimeout, DEFAULT_STOP_TIMEOUT_SECONDS)
+    .action((ids: string[], options: { timeout: number }) => run((client) => stopCommand(client, ids, options.timeout))());
+  program
+    .command('rm [containers...]')
+    .description('remove containers')
+    .option('-f, --force', 'stop a running container first')
+    .option('-a, --all', 'every container')
+    .action((ids: string[], options: RmOptions) => run((client) => rmCommand(client, ids, options))());
+  program
+    .command('ps')
+    .description('list containers (running ones unless -a or --state)')
+    .option('-a, --all', 'containers in every state')
+    .option('--id <id>', 'containers whose ID starts with this')
+    .option('-p, --pod <pod>', 'containers of this pod (ID or unique prefix)')
+    .option('--name <regexp>', 'containers whose name matches')
+    .option('-s, --state <state>', 'created, running, exited or unknown')
+    .option('--label <key=value>', 'containers with this label (repeatable)', collectLabel)
+    .option('-q, --quiet', 'print full container IDs only')
+    .action((options: PsOptions) => run((client, output) => psCommand(client, output, options))());
+  program.command('inspect <container>').description('container status and info, as JSON').action((id: string) => run((client) => inspectCommand(client, id))());
+  program
+    .command('logs <container>')
+    .description("print a container's log (stdout to stdout, stderr to stderr)")
+    .option('-f, --follow', 'keep printing until the container exits (or Ctrl-C)')
+    .option('--tail <lines>', 'only the last lines (-1: all)', parseTail, -1)
+    .option('-t, --timestamps', 'prefix each line with its timestamp')
+    .action((id: string, options: { follow?: boolean; tail: number; timestamps?: boolean }) => run((client) => logsCommand(client, id, options))());
+  program
+    .command('run <container-config> <pod-config>')
+    .description('run a pod, pull the image if needed, create and start the container; prints its ID')
+    .option('-r, --runtime <handler>', 'runtime handler', '')
+    .action((containerFile: string, podFile: string, options: { runtime: string }) => run((client) => runCommand(client, containerFile, podFile, options.runtime))());
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -22,3 +22,43 @@ export function formatTable(header: readonly string[], rows: readonly (readonly 
   const line = (cells: readonly string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('   ');
   return [line(header), ...rows.map(line)].join('\n') + '\n';
 }
+
+/** A CRI container or sandbox ID as crictl shows it in tables: its first 13 characters. */
+export function truncateId(id: string, length = 13): string {
+  return id.slice(0, length);
+}
+
+/** Like docker's go-units HumanDuration: "Less than a second", "5 seconds", "About a minute"… */
+export function humanDuration(ms: number): string {
+  const seconds = Math.floor(ms / 1000);
+  if (seconds < 1) return 'Less than a second';
+  if (seconds === 1) return '1 second';
+  if (seconds < 60) return `${seconds} seconds`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes === 1) return 'About a minute';
+  if (minutes < 60) return `${minutes} minutes`;
+  const hours = Math.round(ms / 3_600_000);
+  if (hours === 1) return 'About an hour';
+  if (hours < 48) return `${hours} hours`;
+  if (hours < 24 * 7 * 2) return `${Math.floor(hours / 24)} days`;
+  if (hours < 24 * 30 * 2) return `${Math.floor(hours / 24 / 7)} weeks`;
+  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24 / 30)} months`;
+  return `${Math.floor(ms / 3_600_000 / 24 / 365)} years`;
+}
+
+/** A CRI timestamp (int64 nanoseconds since the epoch, as a string) → "5 seconds ago". */
+export function createdAgo(nanos: unknown, now: number = Date.now()): string {
+  const ms = Number(BigInt(String(nanos ?? 0)) / 1_000_000n);
+  return `${humanDuration(Math.max(0, now - ms))} ago`;
+}
+
+/** SANDBOX_READY → Ready, SANDBOX_NOTREADY → NotReady (as crictl pods shows them). */
+export function podStateName(state: unknown): string {
+  return state === 'SANDBOX_READY' ? 'Ready' : state === 'SANDBOX_NOTREADY' ? 'NotReady' : String(state);
+}
+
+/** CONTAINER_RUNNING → Running, and so on (as crictl ps shows them). */
+export function containerStateName(state: unknown): string {
+  const word = String(state).replace(/^CONTAINER_/, '').toLowerCase();
+  return word.charAt(0).toUpperCase() + word.slice(1);
+}
