@@ -36,6 +36,7 @@ export function hostFacts(): ContainerSpecInput['host'] {
     appArmorEnabled: readIfExists('/sys/module/apparmor/parameters/enabled').trim() === 'Y',
     cgroupVersion: detectCgroupMode(),
     hostDevices: deviceNodes('/dev'),
+    arch: process.arch,
   };
   return cachedFacts;
 }
@@ -43,11 +44,8 @@ export function hostFacts(): ContainerSpecInput['host'] {
 export function hostPathAccess(): ContainerSpecInput['hostPaths'] {
   return {
     resolve(hostPath: string): string {
-      try {
-        return fs.realpathSync(hostPath);
-      } catch (error) {
-        throw new InvalidArgumentError(`host path ${hostPath} of a mount cannot be used: ${describeError(error)}`);
-      }
+      // The spec builder wraps a failure with the mount it belongs to.
+      return fs.realpathSync(hostPath);
     },
     device(devicePath: string) {
       let stat: fs.Stats;

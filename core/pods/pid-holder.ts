@@ -22,7 +22,8 @@ export async function startPidHolder(dir: string): Promise<PidHolder> {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const pidFile = path.join(dir, 'pid-holder.pid');
   fs.rmSync(pidFile, { force: true });
-  await runProgram('setsid', ['-f', 'sh', '-c', `echo $$ > '${pidFile}'; exec unshare --pid --fork --kill-child sleep infinity`]);
+  // The holder must not keep our output pipes open (runProgram waits for them to close).
+  await runProgram('setsid', ['-f', 'sh', '-c', `echo $$ > '${pidFile}'; exec unshare --pid --fork --kill-child sleep infinity </dev/null >/dev/null 2>&1`]);
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
     const holder = readHolder(pidFile);

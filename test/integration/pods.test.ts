@@ -54,7 +54,12 @@ describe('pods and containers', function () {
     assert.deepEqual((await client.call('ListPodSandbox', {})).items, []);
   });
 
-  const output = (file: string): string => criLogLines(file).map(([, , text]) => text).join('\n');
+  /** The log's text with partial (P) lines joined to the line that completes them. */
+  const output = (file: string): string =>
+    criLogLines(file)
+      .map(([, tag, text]) => (tag === 'P' ? text : `${text}\n`))
+      .join('')
+      .replace(/\n$/, '');
 
   it('stops a running container with its stop signal, or with SIGKILL after the timeout', async () => {
     const { client } = await start();
@@ -80,7 +85,7 @@ describe('pods and containers', function () {
     const { client } = await start();
     const pod = podConfig(logs, { hostname: 'shared-host', dns_config: { servers: ['10.96.0.10'], searches: ['svc.cluster.local'], options: ['ndots:5'] } });
     const podId = await runPod(client, pod);
-    const script = 'readlink /proc/self/ns/net /proc/self/ns/ipc /proc/self/ns/uts; hostname; cat /etc/resolv.conf; cat /etc/hostname';
+    const script = 'readlink /proc/self/ns/net; readlink /proc/self/ns/ipc; readlink /proc/self/ns/uts; hostname; cat /etc/resolv.conf; cat /etc/hostname';
     const a = await startContainer(client, podId, pod, containerConfig('a', image, ['sh', '-c', script]));
     const b = await startContainer(client, podId, pod, containerConfig('b', image, ['sh', '-c', script]));
     await waitForExit(client, a);
@@ -244,7 +249,6 @@ describe('pods and containers', function () {
       code: grpc.status.NOT_FOUND,
       details: `image "${registry.host}/missing:latest" for container "noimg" is not present; pull it first`,
     });
-    await assert.rejects(client.call('CreateContainer', { pod_sandbox_id: podId, config: containerConfig('nocmd', image, [], { command: [] }), sandbox_config: pod }), { code: grpc.status.INVALID_ARGUMENT });
     assert.deepEqual((await client.call('ListContainers', {})).containers, []);
     assert.deepEqual(fs.readdirSync(path.join(d.root, 'run', 'containers')), []);
     assert.equal(fs.readFileSync('/proc/self/mounts', 'utf8').includes(path.join(d.root, 'run', 'containers')), false, 'no rootfs left mounted');
@@ -279,6 +283,8 @@ describe('pods and containers', function () {
     assert.deepEqual(await cids({ state: { state: 'CONTAINER_RUNNING' } }), [running]);
     assert.deepEqual(await cids({ state: { state: 'CONTAINER_CREATED' } }), [created]);
     assert.deepEqual(await cids({ pod_sandbox_id: a }), [running, created].sort());
+    assert.deepEqual(await cids({ pod_sandbox_id: a.slice(0, 10) }), [running, created].sort());
+    assert.deepEqual(await cids({ pod_sandbox_id: b }), []);
     assert.deepEqual(await cids({ label_selector: { container: 'waiting' } }), [created]);
     const { status, containers_statuses } = await client.call('PodSandboxStatus', { pod_sandbox_id: a });
     assert.equal(status?.state, 'SANDBOX_READY');

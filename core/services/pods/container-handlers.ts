@@ -14,6 +14,7 @@ import type { StartContainerResponse } from '../../cri/generated/runtime/v1/Star
 import type { StopContainerRequest__Output } from '../../cri/generated/runtime/v1/StopContainerRequest';
 import type { StopContainerResponse } from '../../cri/generated/runtime/v1/StopContainerResponse';
 import type { ContainerService } from '../../containers/container-service';
+import type { SandboxService } from '../../pods/sandbox-service';
 import { InvalidArgumentError } from '../../errors';
 import { containerMessage, containerStatusMessage } from './container-messages';
 import { matchesLabels } from './label-filter';
@@ -63,11 +64,14 @@ export function containerStatusHandler(containers: ContainerService): UnaryCriHa
   };
 }
 
-export function listContainersHandler(containers: ContainerService): UnaryCriHandler<ListContainersRequest__Output, ListContainersResponse> {
+export function listContainersHandler(containers: ContainerService, sandboxes: SandboxService): UnaryCriHandler<ListContainersRequest__Output, ListContainersResponse> {
   return async (request) => {
     const filter = request.filter;
+    // The pod may be named by a prefix of its ID, as everywhere else.
+    const podId = filter?.pod_sandbox_id ? sandboxes.find(filter.pod_sandbox_id)?.id : undefined;
+    if (filter?.pod_sandbox_id && podId === undefined) return { containers: [] };
     const items = containers
-      .list(filter?.pod_sandbox_id || undefined)
+      .list(podId)
       .filter((c) => !filter?.id || c.id.startsWith(filter.id))
       .filter((c) => !filter?.state || c.state === filter.state.state)
       .filter((c) => matchesLabels(c.config.labels, filter?.label_selector));

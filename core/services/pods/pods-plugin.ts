@@ -50,7 +50,7 @@ export const podsPlugin = definePlugin({
     ctx.cri.handle('StopContainer', stopContainerHandler(containers));
     ctx.cri.handle('RemoveContainer', removeContainerHandler(containers));
     ctx.cri.handle('ContainerStatus', containerStatusHandler(containers));
-    ctx.cri.handle('ListContainers', listContainersHandler(containers));
+    ctx.cri.handle('ListContainers', listContainersHandler(containers, sandboxes));
     ctx.cri.handle('ReopenContainerLog', reopenContainerLogHandler(containers));
   },
 });
