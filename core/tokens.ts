@@ -49,6 +49,30 @@ export interface CgroupDriver {
   cgroupDirs(cgroupsPath: string): string[];
   /** Removes a pod cgroup Caisson made, once its containers are gone. */
   removePodCgroup(podCgroup: string): Promise<void>;
+  /** Usage read from a cgroup's files (v1 or v2), or undefined when the cgroup is gone. */
+  readStats(cgroupsPath: string): Promise<CgroupStats | undefined>;
+}
+
+/** What a cgroup says of its processes' use of CPU, memory and pids. */
+export interface CgroupStats {
+  /** Nanoseconds since the epoch when the files were read. */
+  readonly timestampNanos: bigint;
+  /** Cumulative CPU time of all cores, nanoseconds. */
+  readonly cpuUsageNanos: bigint;
+  readonly memory: {
+    readonly usageBytes: number;
+    /** Usage minus inactive file pages: what kubelet evicts on. */
+    readonly workingSetBytes: number;
+    readonly rssBytes: number;
+    readonly pageFaults: number;
+    readonly majorPageFaults: number;
+    /** The limit, or undefined when unlimited. */
+    readonly limitBytes: number | undefined;
+    /** Swap in use and its limit, when the host accounts swap (undefined otherwise). */
+    readonly swapUsageBytes: number | undefined;
+    readonly swapLimitBytes: number | undefined;
+  };
+  readonly pids: number;
 }
 export const CgroupDriver: unique symbol = Symbol('CgroupDriver');
 

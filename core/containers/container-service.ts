@@ -14,6 +14,7 @@ import type { ContainerRuntimePaths, OciRuntime } from '../runtime/runtime-regis
 import type { CgroupDriver, DaemonConfig, ImageService, Logger, MetadataStore, RuntimeRegistry } from '../tokens';
 import type { ContainerRecord } from './container-record';
 import { mountRootfs, unmountRootfs } from './container-rootfs';
+import { emptySecurityContext } from './empty-configs';
 import { ExitWatcher, readExitCode } from './exit-watcher';
 import { hostFacts, hostPathAccess, localhostSeccompProfiles } from './host-facts';
 
@@ -321,27 +322,6 @@ function withPodNamespaceOptions(config: ContainerConfig__Output, sandbox: Sandb
   const linux = config.linux ?? { resources: null, security_context: null };
   const securityContext = linux.security_context ?? emptySecurityContext();
   return { ...config, linux: { ...linux, security_context: { ...securityContext, namespace_options: pods } } };
-}
-
-function emptySecurityContext(): NonNullable<NonNullable<ContainerConfig__Output['linux']>['security_context']> {
-  return {
-    capabilities: null,
-    privileged: false,
-    namespace_options: null,
-    selinux_options: null,
-    run_as_user: null,
-    run_as_username: '',
-    readonly_rootfs: false,
-    supplemental_groups: [],
-    apparmor_profile: '',
-    seccomp_profile_path: '',
-    no_new_privs: false,
-    run_as_group: null,
-    masked_paths: [],
-    readonly_paths: [],
-    seccomp: null,
-    apparmor: null,
-  };
 }
 
 /** The container's log file: log_directory + log_path, which must stay inside the directory. */

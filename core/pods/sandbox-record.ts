@@ -1,4 +1,5 @@
 import type { PodSandboxConfig__Output } from '../cri/generated/runtime/v1/PodSandboxConfig';
+import type { PauseContainer } from './pause-container';
 
 // What the metadata store keeps of a sandbox: enough to answer status and list calls, to clean
 // it up, and to find it again after a daemon restart.
@@ -24,7 +25,9 @@ export interface SandboxRecord {
     /** The holder's PID namespace, 'host', or absent when each container has its own. */
     readonly pid?: string | 'host';
   };
+  /** What holds a pod-wide PID namespace: the small holder, or the pause container when `pod-sandbox-image` is set. */
   readonly pidHolder?: { readonly pid: number; readonly namespacePath: string };
+  readonly pause?: PauseContainer;
   readonly cgroup: { readonly path: string; readonly madeByCaisson: boolean };
   readonly files: { readonly hostname: string; readonly hosts: string; readonly resolvConf: string; readonly shm: string };
 }

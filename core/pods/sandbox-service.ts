@@ -3,7 +3,8 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { PodSandboxConfig__Output } from '../cri/generated/runtime/v1/PodSandboxConfig';
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError, describeError } from '../errors';
-import type { CgroupDriver, DaemonConfig, Logger, MetadataStore, RuntimeRegistry } from '../tokens';
+import type { CgroupDriver, DaemonConfig, ImageService, Logger, MetadataStore, RuntimeRegistry } from '../tokens';
+import { startPauseContainer, stopPauseContainer } from './pause-container';
 import { pidHolderAlive, startPidHolder, stopPidHolder } from './pid-holder';
 import { hostnameFile, hostsFile, resolvConf } from './pod-files';
 import { mountPodShm, unmountPodShm } from './pod-shm';
@@ -13,7 +14,8 @@ import { Undo } from './undo';
 
 // Pod sandboxes without an infra container: the pod's namespaces are pinned files, its
 // /etc/hostname, /etc/hosts, /etc/resolv.conf and /dev/shm are made here, and a PID namespace
-// holder runs only when the pod shares one PID namespace. Every step of RunPodSandbox is undone
+// holder (the pause container when `pod-sandbox-image` is set) runs only when the pod shares
+// one PID namespace. Every step of RunPodSandbox is undone
 // if a later one fails; the record is written (durably) only when the sandbox is whole.
 
 /** What the container side must do when a pod stops or goes away. */
@@ -34,6 +36,7 @@ export class SandboxService {
     private readonly store: MetadataStore,
     private readonly driver: CgroupDriver,
     private readonly runtimes: RuntimeRegistry,
+    private readonly images: ImageService,
     private readonly logger: Logger,
   ) {}
 
@@ -93,7 +96,18 @@ export class SandboxService {
       await applySysctls(dir, config.linux?.sysctls ?? {}, hostNetwork, hostIpc);
 
       let pidHolder: SandboxRecord['pidHolder'];
-      if (pidMode === 'POD') {
+      let pause: SandboxRecord['pause'];
+      if (pidMode === 'POD' && this.config.podSandboxImage !== '') {
+        const podNamespaces = {
+          network: hostNetwork ? 'host' : namespaceFile(dir, 'net'),
+          ipc: hostIpc ? 'host' : namespaceFile(dir, 'ipc'),
+          uts: hostNetwork ? 'host' : namespaceFile(dir, 'uts'),
+        };
+        const deps = { config: this.config, images: this.images, driver: this.driver, logger: this.logger };
+        pause = await startPauseContainer(deps, runtime, { id, files, cgroup, hostname, namespaces: podNamespaces, podConfig: config });
+        const started = pause;
+        undo.push(() => stopPauseContainer(runtime, started, this.logger));
+      } else if (pidMode === 'POD') {
         pidHolder = await startPidHolder(dir);
         const holder = pidHolder;
         undo.push(() => stopPidHolder(holder));
@@ -112,9 +126,10 @@ export class SandboxService {
           network: hostNetwork ? 'host' : namespaceFile(dir, 'net'),
           ipc: hostIpc ? 'host' : namespaceFile(dir, 'ipc'),
           uts: hostNetwork ? 'host' : namespaceFile(dir, 'uts'),
-          ...(pidMode === 'NODE' ? { pid: 'host' } : pidHolder ? { pid: pidHolder.namespacePath } : {}),
+          ...(pidMode === 'NODE' ? { pid: 'host' } : pidHolder ? { pid: pidHolder.namespacePath } : pause ? { pid: `/proc/${pause.pid}/ns/pid` } : {}),
         },
         ...(pidHolder ? { pidHolder } : {}),
+        ...(pause ? { pause } : {}),
         cgroup,
         files,
       };
@@ -151,6 +166,7 @@ export class SandboxService {
     const sandbox = this.get(id);
     await this.containers?.stopAll(sandbox.id);
     if (sandbox.pidHolder) await stopPidHolder(sandbox.pidHolder);
+    if (sandbox.pause) await stopPauseContainer(this.runtimes.forHandler(sandbox.pause.runtimeName), sandbox.pause, this.logger);
     await unpinNamespaces(sandbox.dir);
     if (sandbox.files.shm !== '/dev/shm') await unmountPodShm(sandbox.files.shm);
     if (sandbox.state !== 'SANDBOX_NOTREADY') {
@@ -180,7 +196,9 @@ export class SandboxService {
     for (const sandbox of this.list()) {
       if (sandbox.state !== 'SANDBOX_READY') continue;
       const pinnedGone = sandbox.namespaces.network !== 'host' && !fs.existsSync(sandbox.namespaces.network);
-      const holderGone = sandbox.pidHolder !== undefined && !pidHolderAlive(sandbox.pidHolder);
+      const holderGone =
+        (sandbox.pidHolder !== undefined && !pidHolderAlive(sandbox.pidHolder)) ||
+        (sandbox.pause !== undefined && !fs.existsSync(`/proc/${sandbox.pause.pid}`));
       if (pinnedGone || holderGone) {
         this.store.putSandbox(sandbox.id, { ...sandbox, state: 'SANDBOX_NOTREADY' });
         this.logger.warn(`sandbox ${sandbox.id} lost its namespaces while caissond was down; it is NOTREADY`);

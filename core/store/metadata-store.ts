@@ -110,10 +110,13 @@ export class MetadataStore {
     return this.db;
   }
 
-  /** Ids of containers whose record names `imageId` as their image. */
+  /** Containers whose record names `imageId` as their image, and pause containers running it. */
   containersUsingImage(imageId: string): string[] {
-    const rows = this.db.prepare("SELECT id FROM containers WHERE json_extract(record, '$.imageId') = ? ORDER BY id").all(imageId) as { id: string }[];
-    return rows.map((r) => r.id);
+    const containers = this.db.prepare("SELECT id FROM containers WHERE json_extract(record, '$.imageId') = ? ORDER BY id").all(imageId) as { id: string }[];
+    const pauses = this.db
+      .prepare("SELECT json_extract(record, '$.pause.id') AS id FROM sandboxes WHERE json_extract(record, '$.pause.imageId') = ? ORDER BY id")
+      .all(imageId) as { id: string }[];
+    return [...containers, ...pauses].map((r) => r.id);
   }
 
   /** Runs `work` as one transaction: all of its writes land, or none. */

@@ -111,6 +111,26 @@ describe('pods and containers', function () {
     assert.equal(status?.state, 'SANDBOX_NOTREADY');
   });
 
+  it('holds a shared PID namespace with the pause container when "pod-sandbox-image" is set', async () => {
+    await pushImage(registry, { repository: 'pause', tags: ['3.9'], layers: [busyboxBaseLayer()], config: { ...BUSYBOX_CONFIG, Cmd: ['sleep', 'infinity'] } });
+    const pauseImage = `${registry.host}/pause:3.9`;
+    const { client, d } = await start({ 'pod-sandbox-image': pauseImage });
+    const pod = podConfig(logs, { linux: { security_context: { namespace_options: { network: 'POD', pid: 'POD', ipc: 'POD' } } } });
+    const podId = await runPod(client, pod);
+    const looker = await startContainer(client, podId, pod, containerConfig('looker', image, ['ps', '-o', 'pid,args']));
+    await waitForExit(client, looker);
+    assert.match(output(path.join(logs, 'looker.log')), /^\s*1 sleep infinity$/m, 'the pause process is PID 1 of the pod');
+    const pauseStatus = (await client.call('ImageStatus', { image: { image: pauseImage } })).image;
+    assert.equal(pauseStatus?.pinned, true);
+    await assert.rejects(client.call('RemoveImage', { image: { image: pauseImage } }), { code: grpc.status.FAILED_PRECONDITION });
+    const runcRoot = path.join(d.root, 'run', 'runtimes', 'runc');
+    assert.equal((await runProgram('runc', ['--root', runcRoot, 'list', '-q'])).stdout.trim().split('\n').length, 2, 'pause and looker');
+    await client.call('StopPodSandbox', { pod_sandbox_id: podId });
+    await client.call('RemovePodSandbox', { pod_sandbox_id: podId });
+    assert.equal((await runProgram('runc', ['--root', runcRoot, 'list', '-q'])).stdout.trim(), '');
+    await client.call('RemoveImage', { image: { image: pauseImage } });
+  });
+
   it('uses the host network namespace for a host-network pod', async () => {
     const { client } = await start();
     const pod = podConfig(logs, { linux: { security_context: { namespace_options: { network: 'NODE', pid: 'CONTAINER', ipc: 'POD' } } } });

@@ -25,13 +25,14 @@ export const podsPlugin = definePlugin({
     const driver = container.resolve<CgroupDriver>(CgroupDriver);
     const runtimes = container.resolve<RuntimeRegistry>(RuntimeRegistry);
     const logger = container.resolve<Logger>(Logger);
-    const sandboxes = new SandboxService(config, store, driver, runtimes, logger.child('pods'));
+    const images = container.resolve<ImageService>(ImageService);
+    const sandboxes = new SandboxService(config, store, driver, runtimes, images, logger.child('pods'));
     const containers = new ContainerService({
       config,
       store,
       driver,
       runtimes,
-      images: container.resolve<ImageService>(ImageService),
+      images,
       logger: logger.child('containers'),
       sandbox: (id) => sandboxes.get(id),
     });
