@@ -21,6 +21,7 @@ import {
 import { CLONE_NAMESPACE_FLAGS, DEFAULT_ALLOWED_SYSCALLS, defaultSeccompProfile } from '../../core/oci/default-seccomp-profile';
 import { parseImageUsers, type ImageUsers } from '../../core/oci/image-users';
 import type { OciSeccomp, OciSpec } from '../../core/oci/oci-spec';
+import { emptySecurityContext } from '../../core/containers/empty-configs';
 
 // ---- fixtures --------------------------------------------------------------------------------------
 
@@ -69,25 +70,7 @@ const DEVICES: Record<string, DeviceNode> = {
 const SYMLINKS: Record<string, string> = { '/var/link': '/var/real', '/srv/data-link': '/mnt/disk/data' };
 
 function securityContext(over: Partial<LinuxContainerSecurityContext__Output> = {}): LinuxContainerSecurityContext__Output {
-  return {
-    capabilities: null,
-    privileged: false,
-    namespace_options: namespaceOptions(),
-    selinux_options: null,
-    run_as_user: null,
-    run_as_username: '',
-    readonly_rootfs: false,
-    supplemental_groups: [],
-    apparmor_profile: '',
-    seccomp_profile_path: '',
-    no_new_privs: false,
-    run_as_group: null,
-    masked_paths: [],
-    readonly_paths: [],
-    seccomp: null,
-    apparmor: null,
-    ...over,
-  };
+  return { ...emptySecurityContext(), namespace_options: namespaceOptions(), ...over };
 }
 
 function namespaceOptions(over: Partial<NamespaceOption__Output> = {}): NamespaceOption__Output {
