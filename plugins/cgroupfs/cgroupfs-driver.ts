@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CGROUP_ROOT, type CgroupMode } from '../../core/cgroup/cgroup-mode';
-import type { CgroupDriver } from '../../core/tokens';
+import { controllerDirIn, readCgroupStats } from '../../core/cgroup/read-cgroup-stats';
+import type { CgroupDriver, CgroupStats } from '../../core/tokens';
 import { cgroupfsContainerPath, cgroupfsPodCgroup } from './cgroupfs-paths';
 
 /** The cgroupfs driver: runc writes cgroup directories itself, at the paths this driver gives. */
@@ -40,6 +41,10 @@ export class CgroupfsDriver implements CgroupDriver {
         if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       }
     }
+  }
+
+  async readStats(cgroupsPath: string): Promise<CgroupStats | undefined> {
+    return readCgroupStats(this.mode, controllerDirIn(this.mode, this.cgroupDirs(cgroupsPath)));
   }
 }
 

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { CGROUP_ROOT, type CgroupMode } from '../../core/cgroup/cgroup-mode';
-import type { CgroupDriver } from '../../core/tokens';
+import { controllerDirIn, readCgroupStats } from '../../core/cgroup/read-cgroup-stats';
+import type { CgroupDriver, CgroupStats } from '../../core/tokens';
 import { systemdCgroupDir, systemdContainerPath, systemdPodCgroup } from './systemd-paths';
 
 /** The systemd driver: pods and containers live in slices and scopes that systemd manages. */
@@ -35,5 +36,9 @@ export class SystemdDriver implements CgroupDriver {
   /** Slices are systemd's to keep or collect; Caisson makes none of its own. */
   async removePodCgroup(): Promise<void> {
     return Promise.resolve();
+  }
+
+  async readStats(cgroupsPath: string): Promise<CgroupStats | undefined> {
+    return readCgroupStats(this.mode, controllerDirIn(this.mode, this.cgroupDirs(cgroupsPath)));
   }
 }

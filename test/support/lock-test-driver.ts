@@ -15,5 +15,6 @@ export function lockTestDriver(name: 'cgroupfs' | 'systemd'): CgroupDriver {
     containerCgroupsPath: cgroupfsContainerPath,
     cgroupDirs: () => [],
     removePodCgroup: async () => undefined,
+    readStats: async () => undefined,
   };
 }
