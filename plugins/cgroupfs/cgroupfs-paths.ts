@@ -15,7 +15,7 @@ export function cgroupfsPodCgroup(sandboxId: string, criCgroupParent: string, de
   if (!criCgroupParent.startsWith('/') || criCgroupParent.split('/').some((part) => part === '..' || part === '.')) {
     throw new InvalidArgumentError(`cgroup parent "${criCgroupParent}" of the sandbox is not an absolute cgroupfs path (for example /kubepods/burstable/pod1234)`);
   }
-  return { path: path.posix.normalize(criCgroupParent), madeByCaisson: false };
+  return { path: path.posix.normalize(criCgroupParent).replace(/(.)\/+$/, '$1'), madeByCaisson: false };
 }
 
 export function cgroupfsContainerPath(podCgroup: string, containerId: string): string {
