@@ -214,6 +214,26 @@ describe('pods and containers', function () {
     assert.equal(output(path.join(logs, 'caps.log')), 'CapBnd:\t0000000000000400', 'only CAP_NET_BIND_SERVICE (bit 10)');
   });
 
+  it('masks and write-protects the default /proc and /sys paths, and not for a privileged container', async () => {
+    // /proc/timer_list exists on this host and is not empty; masked, it reads as /dev/null.
+    assert.ok(fs.readFileSync('/proc/timer_list').length > 0);
+    const { client } = await start();
+    const script = 'wc -c < /proc/timer_list; (echo 1 > /proc/sys/vm/overcommit_memory) 2>/dev/null && echo sys-writable || echo sys-ro';
+    const pod = podConfig(logs);
+    const podId = await runPod(client, pod);
+    const id = await startContainer(client, podId, pod, containerConfig('masked', image, ['sh', '-c', script]));
+    await waitForExit(client, id);
+    assert.equal(output(path.join(logs, 'masked.log')).replace(/ +/g, ''), '0\nsys-ro');
+
+    const privilegedPod = podConfig(logs, { linux: { security_context: { privileged: true, namespace_options: { network: 'POD', pid: 'CONTAINER', ipc: 'POD' } } } });
+    const privilegedPodId = await runPod(client, privilegedPod);
+    const open = await startContainer(client, privilegedPodId, privilegedPod, containerConfig('unmasked', image, ['sh', '-c', 'wc -c < /proc/timer_list'], {
+      linux: { security_context: { privileged: true } },
+    }));
+    await waitForExit(client, open);
+    assert.notEqual(output(path.join(logs, 'unmasked.log')).trim(), '0');
+  });
+
   it('puts a memory limit in the container cgroup', async () => {
     const { client } = await start();
     const pod = podConfig(logs);
