@@ -3,6 +3,8 @@ import type { Logger as LoggerShape } from './log/logger';
 import type { MetadataStore as MetadataStoreShape } from './store/metadata-store';
 import type { RuntimeRegistry as RuntimeRegistryShape } from './runtime/runtime-registry';
 import type { ImageService as ImageServiceShape } from './images/image-service';
+import type { ContainerService as ContainerServiceShape } from './containers/container-service';
+import type { SandboxService as SandboxServiceShape } from './pods/sandbox-service';
 
 // Injection tokens, each beside the interface of the same name, so `@inject(CgroupDriver)
 // driver: CgroupDriver` reads as one thing. Bindings are made per daemon in its own child
@@ -104,3 +106,11 @@ export const DaemonInfo: unique symbol = Symbol('DaemonInfo');
 /** Images: pull, look up, remove; the container service asks it for configs and layers. */
 export type ImageService = ImageServiceShape;
 export const ImageService: unique symbol = Symbol('ImageService');
+
+/** Pod sandboxes: run, stop, remove, look up (bound by service.pods). */
+export type SandboxService = SandboxServiceShape;
+export const SandboxService: unique symbol = Symbol('SandboxService');
+
+/** Containers: create, start, stop, remove, look up (bound by service.pods). */
+export type ContainerService = ContainerServiceShape;
+export const ContainerService: unique symbol = Symbol('ContainerService');

@@ -53,6 +53,14 @@ export interface OciRuntime {
   state(id: string): Promise<RuntimeContainerState | undefined>;
   /** Asks the supervisor to reopen the log file (after the kubelet rotated it). */
   reopenLog(paths: ContainerRuntimePaths): Promise<void>;
+  /**
+   * The command line (program first) that runs an extra process in a running container from an
+   * OCI process JSON file, attached to the caller's stdio: the exec module spawns it, caps its
+   * output and kills it on timeout.
+   */
+  execCommand(id: string, processFile: string): readonly string[];
+  /** Applies new resources (an OCI linux.resources JSON file) to a running container. */
+  update(id: string, resourcesFile: string): Promise<void>;
 }
 
 /**

@@ -83,6 +83,14 @@ export class RuncRuntime implements OciRuntime {
     return reopenConmonLog(paths.bundle);
   }
 
+  execCommand(id: string, processFile: string): readonly string[] {
+    return [this.path, ...this.globalArgs(), 'exec', '--process', processFile, id];
+  }
+
+  async update(id: string, resourcesFile: string): Promise<void> {
+    await this.run(['update', '--resources', resourcesFile, id]);
+  }
+
   private globalArgs(): string[] {
     return ['--root', this.root, ...(this.systemdCgroup ? ['--systemd-cgroup'] : []), ...this.runtimeArgs];
   }

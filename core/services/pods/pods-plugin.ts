@@ -1,7 +1,7 @@
-import { ContainerService } from '../../containers/container-service';
-import { SandboxService } from '../../pods/sandbox-service';
+import { ContainerService as ContainerServiceImpl } from '../../containers/container-service';
+import { SandboxService as SandboxServiceImpl } from '../../pods/sandbox-service';
 import { definePlugin, PluginType } from '../../plugin/plugin-manifest';
-import { CgroupDriver, DaemonConfig, ImageService, Logger, MetadataStore, RuntimeRegistry } from '../../tokens';
+import { CgroupDriver, ContainerService, DaemonConfig, ImageService, Logger, MetadataStore, RuntimeRegistry, SandboxService } from '../../tokens';
 import {
   containerStatusHandler,
   createContainerHandler,
@@ -26,8 +26,8 @@ export const podsPlugin = definePlugin({
     const runtimes = container.resolve<RuntimeRegistry>(RuntimeRegistry);
     const logger = container.resolve<Logger>(Logger);
     const images = container.resolve<ImageService>(ImageService);
-    const sandboxes = new SandboxService(config, store, driver, runtimes, images, logger.child('pods'));
-    const containers = new ContainerService({
+    const sandboxes = new SandboxServiceImpl(config, store, driver, runtimes, images, logger.child('pods'));
+    const containers = new ContainerServiceImpl({
       config,
       store,
       driver,
@@ -40,6 +40,8 @@ export const podsPlugin = definePlugin({
     sandboxes.reconcile();
     containers.open();
     ctx.onStop(() => containers.close());
+    ctx.provide(SandboxService, sandboxes);
+    ctx.provide(ContainerService, containers);
 
     ctx.cri.handle('RunPodSandbox', runPodSandboxHandler(sandboxes));
     ctx.cri.handle('StopPodSandbox', stopPodSandboxHandler(sandboxes));
