@@ -16,6 +16,9 @@ import type { ContainerRecord } from './container-record';
 import { mountRootfs, unmountRootfs } from './container-rootfs';
 import { emptySecurityContext } from './empty-configs';
 import { ExitWatcher, readExitCode } from './exit-watcher';
+import { oomKillCount } from '../cgroup/oom-kills';
+import { ociResources } from '../oci/container-resources';
+import type { LinuxContainerResources__Output } from '../cri/generated/runtime/v1/LinuxContainerResources';
 import { hostFacts, hostPathAccess, localhostSeccompProfiles } from './host-facts';
 
 // Containers: created under conmon with runc from an OCI spec built from the CRI config and the
@@ -213,6 +216,26 @@ export class ContainerService {
     for (const record of this.list(sandboxId)) await this.remove(record.id);
   }
 
+  /** Applies new CPU, memory, cpuset, hugepage and unified limits through the runtime; kept for status. */
+  async updateResources(id: string, resources: LinuxContainerResources__Output): Promise<void> {
+    const record = this.refresh(this.get(id));
+    if (record.state !== 'CONTAINER_RUNNING' && record.state !== 'CONTAINER_CREATED') {
+      throw new FailedPreconditionError(`container ${record.id} is ${stateWord(record.state)}; resources can be updated only while it exists in the runtime`);
+    }
+    const oci = ociResources(resources, hostFacts().cgroupVersion, (cause) => new InvalidArgumentError(`container ${record.id}: ${cause}`));
+    const { devices: _devices, ...changes } = oci;
+    const file = path.join(path.dirname(record.paths.bundle), 'resources.json');
+    fs.writeFileSync(file, JSON.stringify(changes), { mode: 0o600 });
+    try {
+      await this.deps.runtimes.forHandler(this.runtimeOfRecord(record)).update(record.id, file);
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
+    const linux = { resources, security_context: record.config.linux?.security_context ?? null };
+    this.save({ ...record, config: { ...record.config, linux } });
+    this.deps.logger.info(`container ${record.id} resources updated`);
+  }
+
   async reopenLog(id: string): Promise<void> {
     const record = this.refresh(this.get(id));
     if (record.state !== 'CONTAINER_RUNNING') {
@@ -272,7 +295,8 @@ export class ContainerService {
     if (record.state !== 'CONTAINER_RUNNING' && record.state !== 'CONTAINER_CREATED') return record;
     const exit = readExitCode(this.exitDir, record.id);
     if (!exit) return record;
-    const oomKilled = fs.existsSync(path.join(record.paths.persistDir, 'oom'));
+    // conmon's marker, or the cgroup's own count: either is evidence of an OOM kill.
+    const oomKilled = fs.existsSync(path.join(record.paths.persistDir, 'oom')) || oomKillCount(this.deps.driver.cgroupDirs(record.cgroupsPath)) > 0;
     const updated: ContainerRecord = {
       ...record,
       state: 'CONTAINER_EXITED',

@@ -24,6 +24,7 @@ import {
   parseId,
   type ImageUsers,
 } from './image-users';
+import { criInt64, ociResources } from './container-resources';
 import {
   OCI_VERSION,
   type OciDevice,
@@ -576,41 +577,7 @@ class SpecBuilder {
   // ---- rule 9: resources and devices -------------------------------------------------------------
 
   private resources(): OciResources {
-    const r: LinuxContainerResources__Output | null = this.input.config.linux?.resources ?? null;
-    const resources: OciResources = { devices: [], memory: {}, cpu: {}, hugepageLimits: [] };
-    if (!r) return resources;
-
-    const shares = this.int64('cpu_shares', r.cpu_shares, 0);
-    const quota = this.int64('cpu_quota', r.cpu_quota, -1);
-    const period = this.int64('cpu_period', r.cpu_period, 0);
-    const limit = this.int64('memory_limit_in_bytes', r.memory_limit_in_bytes, 0);
-    const swap = this.int64('memory_swap_limit_in_bytes', r.memory_swap_limit_in_bytes, -1);
-    if (shares !== 0) resources.cpu.shares = shares;
-    if (quota !== 0) resources.cpu.quota = quota;
-    if (period !== 0) resources.cpu.period = period;
-    if (r.cpuset_cpus !== '') resources.cpu.cpus = r.cpuset_cpus;
-    if (r.cpuset_mems !== '') resources.cpu.mems = r.cpuset_mems;
-    if (limit !== 0) resources.memory.limit = limit;
-    if (swap !== 0) resources.memory.swap = swap;
-
-    for (const h of r.hugepage_limits) {
-      if (!/^\d+[KMGTP]?B$/.test(h.page_size)) {
-        throw this.fail(`hugepage limit page_size "${h.page_size}" is not <size><unit>B (e.g. 2MB, 1GB)`);
-      }
-      resources.hugepageLimits.push({ pageSize: h.page_size, limit: this.int64('hugepage limit', h.limit, 0) });
-    }
-
-    const unifiedKeys = Object.keys(r.unified ?? {});
-    if (unifiedKeys.length > 0) {
-      const cgroupVersion = this.input.host.cgroupVersion;
-      if (cgroupVersion !== 'v2') {
-        throw this.fail(
-          `unified cgroup resources (${unifiedKeys.sort().join(', ')}) need cgroup v2, but the host uses cgroup ${cgroupVersion}`,
-        );
-      }
-      resources.unified = { ...r.unified };
-    }
-    return resources;
+    return ociResources(this.input.config.linux?.resources ?? null, this.input.host.cgroupVersion, (cause) => this.fail(cause));
   }
 
   /** oom_score_adj, always set so the container never inherits the daemon's (lower) score. */
@@ -622,11 +589,7 @@ class SpecBuilder {
   }
 
   private int64(field: string, value: string, min: number): number {
-    const text = value === '' ? '0' : value;
-    const n = /^-?\d+$/.test(text) ? Number(text) : NaN;
-    if (!Number.isSafeInteger(n)) throw this.fail(`${field} "${value}" is not an integer`);
-    if (n < min) throw this.fail(`${field} ${n} is out of range (at least ${min})`);
-    return n;
+    return criInt64(field, value, min, (cause) => this.fail(cause));
   }
 
   private devices(): { devices: OciDevice[]; rules: OciDeviceCgroup[] } {

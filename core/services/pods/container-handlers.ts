@@ -13,6 +13,8 @@ import type { StartContainerRequest__Output } from '../../cri/generated/runtime/
 import type { StartContainerResponse } from '../../cri/generated/runtime/v1/StartContainerResponse';
 import type { StopContainerRequest__Output } from '../../cri/generated/runtime/v1/StopContainerRequest';
 import type { StopContainerResponse } from '../../cri/generated/runtime/v1/StopContainerResponse';
+import type { UpdateContainerResourcesRequest__Output } from '../../cri/generated/runtime/v1/UpdateContainerResourcesRequest';
+import type { UpdateContainerResourcesResponse } from '../../cri/generated/runtime/v1/UpdateContainerResourcesResponse';
 import type { ContainerService } from '../../containers/container-service';
 import type { SandboxService } from '../../pods/sandbox-service';
 import { InvalidArgumentError } from '../../errors';
@@ -20,7 +22,7 @@ import { containerMessage, containerStatusMessage } from './container-messages';
 import { matchesLabels } from './label-filter';
 
 // CreateContainer, StartContainer, StopContainer, RemoveContainer, ContainerStatus,
-// ListContainers, ReopenContainerLog.
+// ListContainers, UpdateContainerResources, ReopenContainerLog.
 
 export function createContainerHandler(containers: ContainerService): UnaryCriHandler<CreateContainerRequest__Output, CreateContainerResponse> {
   return async (request) => {
@@ -76,6 +78,16 @@ export function listContainersHandler(containers: ContainerService, sandboxes: S
       .filter((c) => !filter?.state || c.state === filter.state.state)
       .filter((c) => matchesLabels(c.config.labels, filter?.label_selector));
     return { containers: items.map(containerMessage) };
+  };
+}
+
+export function updateContainerResourcesHandler(
+  containers: ContainerService,
+): UnaryCriHandler<UpdateContainerResourcesRequest__Output, UpdateContainerResourcesResponse> {
+  return async (request) => {
+    if (!request.linux) throw new InvalidArgumentError(`UpdateContainerResources for container ${request.container_id} carries no linux resources`);
+    await containers.updateResources(request.container_id, request.linux);
+    return {};
   };
 }
 

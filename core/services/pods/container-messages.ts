@@ -35,5 +35,6 @@ export function containerStatusMessage(record: ContainerRecord): ContainerStatus
     annotations: record.config.annotations,
     mounts: record.config.mounts,
     log_path: record.logPath === '/dev/null' ? '' : record.logPath,
+    ...(record.config.linux?.resources ? { resources: { linux: record.config.linux.resources } } : {}),
   };
 }

@@ -10,6 +10,7 @@ import {
   reopenContainerLogHandler,
   startContainerHandler,
   stopContainerHandler,
+  updateContainerResourcesHandler,
 } from './container-handlers';
 import { listPodSandboxHandler, podSandboxStatusHandler, removePodSandboxHandler, runPodSandboxHandler, stopPodSandboxHandler } from './sandbox-handlers';
 
@@ -55,5 +56,6 @@ export const podsPlugin = definePlugin({
     ctx.cri.handle('ContainerStatus', containerStatusHandler(containers));
     ctx.cri.handle('ListContainers', listContainersHandler(containers, sandboxes));
     ctx.cri.handle('ReopenContainerLog', reopenContainerLogHandler(containers));
+    ctx.cri.handle('UpdateContainerResources', updateContainerResourcesHandler(containers));
   },
 });
