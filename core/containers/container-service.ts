@@ -231,7 +231,7 @@ export class ContainerService {
     } finally {
       fs.rmSync(file, { force: true });
     }
-    const linux = { resources, security_context: record.config.linux?.security_context ?? null };
+    const linux = { resources: mergeResources(record.config.linux?.resources ?? null, resources), security_context: record.config.linux?.security_context ?? null };
     this.save({ ...record, config: { ...record.config, linux } });
     this.deps.logger.info(`container ${record.id} resources updated`);
   }
@@ -336,6 +336,17 @@ export class ContainerService {
   private runtimePaths(paths: ContainerRecord['paths'], logPath: string): ContainerRuntimePaths {
     return { bundle: paths.bundle, persistDir: paths.persistDir, exitDir: paths.exitDir, socketDir: paths.socketDir, logPath };
   }
+}
+
+/** The resources in force after an update: what was set before, overridden by what the update sets. */
+function mergeResources(before: LinuxContainerResources__Output | null, update: LinuxContainerResources__Output): LinuxContainerResources__Output {
+  if (!before) return update;
+  const merged: Record<string, unknown> = { ...before };
+  for (const [key, value] of Object.entries(update)) {
+    const unset = value === '' || value === '0' || value === null || (Array.isArray(value) && value.length === 0) || (typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 0);
+    if (!unset) merged[key] = value;
+  }
+  return merged as unknown as LinuxContainerResources__Output;
 }
 
 /** A container that names no namespace options shares the pod's (as kubelet always spells out). */

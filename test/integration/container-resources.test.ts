@@ -81,6 +81,10 @@ describe('container resources', function () {
     const { status } = await client.call('ContainerStatus', { container_id: id });
     assert.equal(status?.resources?.linux?.memory_limit_in_bytes, String(96 * 1024 * 1024));
     assert.equal(status?.resources?.linux?.cpu_shares, '768');
+    await client.call('UpdateContainerResources', { container_id: id, linux: { memory_limit_in_bytes: String(128 * 1024 * 1024) } });
+    const after = (await client.call('ContainerStatus', { container_id: id })).status?.resources?.linux;
+    assert.deepEqual([after?.memory_limit_in_bytes, after?.cpu_shares], [String(128 * 1024 * 1024), '768'], 'fields an update leaves out keep their values');
+    assert.equal(fs.readFileSync(`/sys/fs/cgroup/cpu${cgroupsPath}/cpu.shares`, 'utf8').trim(), '768');
 
     const mode = detectCgroupMode();
     if (mode !== 'v2') {
