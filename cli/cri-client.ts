@@ -22,8 +22,10 @@ export class CriClient {
   ) {
     const services = loadCriServices(apiVersion);
     const target = address.startsWith('unix://') ? address : `unix://${address}`;
-    this.runtime = new services.RuntimeService(target, grpc.credentials.createInsecure());
-    this.image = new services.ImageService(target, grpc.credentials.createInsecure(), {});
+    // ExecSync answers may carry 16 MiB per stream; grpc-js clients accept 4 MiB by default.
+    const options = { 'grpc.max_receive_message_length': 64 * 1024 * 1024 };
+    this.runtime = new services.RuntimeService(target, grpc.credentials.createInsecure(), options);
+    this.image = new services.ImageService(target, grpc.credentials.createInsecure(), options);
     this.caissonImages = new (loadCaissonServices().Images)(target, grpc.credentials.createInsecure());
   }
 
