@@ -3,6 +3,7 @@ import { DEFAULT_SOCKET } from '../config/defaults';
 import { packageInfo } from '../core/package-info';
 import { collectLabel } from './command-helpers';
 import { createCommand } from './commands/create';
+import { execCommand, parseExecTimeout } from './commands/exec';
 import { imagefsinfoCommand } from './commands/imagefsinfo';
 import { imagesCommand } from './commands/images';
 import { infoCommand } from './commands/info';
@@ -20,11 +21,13 @@ import { runCommand } from './commands/run';
 import { runpCommand } from './commands/runp';
 import { runtimeConfigCommand } from './commands/runtime-config';
 import { startCommand } from './commands/start';
+import { statsCommand, type StatsOptions } from './commands/stats';
 import { DEFAULT_STOP_TIMEOUT_SECONDS, parseStopTimeout, stopCommand } from './commands/stop';
 import { stoppCommand } from './commands/stopp';
 import { versionCommand } from './commands/version';
 import { CriClient } from './cri-client';
 import { parseOutputFormat, type OutputFormat } from './output';
+import { updateCommand, type UpdateOptions } from './commands/update';
 
 // caisson: the command-line client. It speaks CRI v1 to caissond over the daemon socket.
 
@@ -42,7 +45,9 @@ export async function main(argv: readonly string[]): Promise<void> {
     .version(packageInfo().version, '--client-version', 'print the client version')
     .addOption(new Option('-H, --host <address>', 'daemon socket').env('CAISSON_HOST').default(DEFAULT_SOCKET))
     .addOption(new Option('-o, --output <format>', 'json or table').argParser(parseOutputFormat).default('table'))
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // Global options go before the command, so `exec` can pass every later argument to its command.
+    .enablePositionalOptions();
 
   const run = (action: Action) => async () => {
     const options = program.opts<GlobalOptions>();
@@ -127,6 +132,13 @@ export async function main(argv: readonly string[]): Promise<void> {
     .option('--label <key=value>', 'containers with this label (repeatable)', collectLabel)
     .option('-q, --quiet', 'print full container IDs only')
     .action((options: PsOptions) => run((client, output) => psCommand(client, output, options))());
+  program
+    .command('stats [containers...]')
+    .description('CPU, memory and writable layer use of containers (running ones unless -a)')
+    .option('-a, --all', 'containers in every state')
+    .option('-p, --pod <pod>', 'containers of this pod (ID or unique prefix)')
+    .option('-w, --watch', 'redraw every 2 seconds until Ctrl-C')
+    .action((ids: string[], options: StatsOptions) => run((client, output) => statsCommand(client, output, ids, options))());
   program.command('inspect <container>').description('container status and info, as JSON').action((id: string) => run((client) => inspectCommand(client, id))());
   program
     .command('logs <container>')
@@ -135,6 +147,22 @@ export async function main(argv: readonly string[]): Promise<void> {
     .option('--tail <lines>', 'only the last lines (-1: all)', parseTail, -1)
     .option('-t, --timestamps', 'prefix each line with its timestamp')
     .action((id: string, options: { follow?: boolean; tail: number; timestamps?: boolean }) => run((client) => logsCommand(client, id, options))());
+  program
+    .command('exec <container> [cmd...]')
+    .description('run a command in a running container (ExecSync): prints its stdout and stderr, exits with its exit code')
+    .option('--timeout <seconds>', 'kill the command after this many seconds (0: none)', parseExecTimeout, 0)
+    .passThroughOptions()
+    .action((id: string, cmd: string[], options: { timeout: number }) => run((client) => execCommand(client, id, cmd, options))());
+  program
+    .command('update <containers...>')
+    .description('change the resource limits of running containers')
+    .option('--memory <size>', 'memory limit, e.g. 64m or 1g')
+    .option('--cpu-shares <shares>', 'relative CPU weight')
+    .option('--cpu-quota <microseconds>', 'CPU time per period')
+    .option('--cpu-period <microseconds>', 'CFS period')
+    .option('--cpuset-cpus <cpus>', 'CPUs allowed, e.g. 0-1')
+    .option('--cpuset-mems <nodes>', 'memory nodes allowed')
+    .action((ids: string[], options: UpdateOptions) => run((client) => updateCommand(client, ids, options))());
   program
     .command('run <container-config> <pod-config>')
     .description('run a pod, pull the image if needed, create and start the container; prints its ID')

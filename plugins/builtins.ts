@@ -1,5 +1,7 @@
 import { imagesPlugin } from '../core/services/images/images-plugin';
+import { execPlugin } from '../core/services/exec/exec-plugin';
 import { podsPlugin } from '../core/services/pods/pods-plugin';
+import { statsPlugin } from '../core/services/stats/stats-plugin';
 import { runtimeInfoPlugin } from '../core/services/runtime-info/runtime-info-plugin';
 import type { AnyPluginManifest } from '../core/plugin/plugin-entry';
 import { cgroupfsPlugin } from './cgroupfs';
@@ -17,4 +19,6 @@ export const builtinPlugins: readonly AnyPluginManifest[] = [
   runtimeInfoPlugin,
   imagesPlugin,
   podsPlugin,
+  statsPlugin,
+  execPlugin,
 ];

@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { packageInfo } from '../../core/package-info';
 import * as grpc from '@grpc/grpc-js';
 import type { CriClient } from '../../cli/cri-client';
 import { detectCgroupMode } from '../../core/cgroup/cgroup-mode';
@@ -95,5 +99,20 @@ describe('container resources', function () {
     }
     await client.call('StopContainer', { container_id: id, timeout: 0 });
     await assert.rejects(client.call('UpdateContainerResources', { container_id: id, linux: { cpu_shares: '512' } }), { code: grpc.status.FAILED_PRECONDITION });
+  });
+
+  it('changes limits from the caisson CLI', async () => {
+    const d = await daemons.start({ config: { 'insecure-registries': [registry.host] } });
+    const client = d.client();
+    await client.call('PullImage', { image: { image } });
+    const pod = podConfig(logs);
+    const podId = await runPod(client, pod);
+    const id = await startContainer(client, podId, pod, containerConfig('cli-updated', image, ['sleep', '300']));
+    const cli = path.join(packageInfo().root, 'bin', 'caisson');
+    const { stdout } = await promisify(execFile)(process.execPath, [cli, '--host', `unix://${d.socket}`, 'update', '--memory', '48m', '--cpu-shares', '300', id]);
+    assert.equal(stdout, `${id}\n`);
+    const cgroupsPath = await cgroupsPathOf(client, id);
+    assert.equal(fs.readFileSync(`/sys/fs/cgroup/memory${cgroupsPath}/memory.limit_in_bytes`, 'utf8').trim(), String(48 * 1024 * 1024));
+    assert.equal(fs.readFileSync(`/sys/fs/cgroup/cpu${cgroupsPath}/cpu.shares`, 'utf8').trim(), '300');
   });
 });

@@ -1,0 +1,15 @@
+import { definePlugin, PluginType } from '../../plugin/plugin-manifest';
+import { ContainerService, RuntimeRegistry } from '../../tokens';
+import { execSyncHandler } from './exec-sync-handler';
+
+/** service.exec: commands in running containers (ExecSync; Exec and Attach come with streaming). */
+export const execPlugin = definePlugin({
+  id: 'exec',
+  type: PluginType.Service,
+  requires: ['service.pods'],
+  init(ctx) {
+    const containers = ctx.container.resolve<ContainerService>(ContainerService);
+    const runtimes = ctx.container.resolve<RuntimeRegistry>(RuntimeRegistry);
+    ctx.cri.handle('ExecSync', execSyncHandler(containers, runtimes));
+  },
+});
