@@ -85,10 +85,31 @@ export interface Readiness {
   readonly message: string;
 }
 
-/** The pod network plugin (CNI): bound by the network plugin once pod networking lands. */
+/** What the network plugin is told about a pod it wires or unwires. */
+export interface PodNetworkRequest {
+  readonly sandboxId: string;
+  readonly name: string;
+  readonly namespace: string;
+  readonly uid: string;
+  /** The pod's pinned network namespace file. */
+  readonly netnsPath: string;
+  readonly portMappings: readonly { readonly protocol: string; readonly containerPort: number; readonly hostPort: number; readonly hostIp: string }[];
+  /** The node's pod CIDR(s) from UpdateRuntimeConfig, comma-separated, or "". */
+  readonly podCidr: string;
+}
+
+/**
+ * The pod network plugin (CNI): wires a pod's network namespace when the sandbox starts and
+ * unwires it when the sandbox stops. Host-network pods never reach it. Optional: without one,
+ * pods have loopback only and Status says NetworkReady false.
+ */
 export interface NetworkPlugin {
   readonly name: string;
   status(): Promise<Readiness>;
+  /** Wires the pod (CNI ADD) and answers its IPs, primary first; undoes its own partial work on failure. */
+  setUpPod(pod: PodNetworkRequest): Promise<{ readonly ips: readonly string[] }>;
+  /** Unwires the pod (CNI DEL); safe to repeat, and tried even after a failed or partial ADD. */
+  tearDownPod(pod: PodNetworkRequest): Promise<void>;
 }
 export const NetworkPlugin: unique symbol = Symbol('NetworkPlugin');
 

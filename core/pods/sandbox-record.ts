@@ -29,5 +29,7 @@ export interface SandboxRecord {
   readonly pidHolder?: { readonly pid: number; readonly namespacePath: string };
   readonly pause?: PauseContainer;
   readonly cgroup: { readonly path: string; readonly madeByCaisson: boolean };
+  /** The pod's IPs from the network plugin, primary first (empty on the host network or without one). */
+  readonly ips?: readonly string[];
   readonly files: { readonly hostname: string; readonly hosts: string; readonly resolvConf: string; readonly shm: string };
 }

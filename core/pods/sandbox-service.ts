@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { PodSandboxConfig__Output } from '../cri/generated/runtime/v1/PodSandboxConfig';
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError, describeError } from '../errors';
-import type { CgroupDriver, DaemonConfig, ImageService, Logger, MetadataStore, RuntimeRegistry } from '../tokens';
+import type { CgroupDriver, DaemonConfig, ImageService, Logger, MetadataStore, NetworkPlugin, PodNetworkRequest, RuntimeRegistry } from '../tokens';
 import { startPauseContainer, stopPauseContainer } from './pause-container';
 import { pidHolderAlive, startPidHolder, stopPidHolder } from './pid-holder';
 import { hostnameFile, hostsFile, resolvConf } from './pod-files';
@@ -38,6 +38,8 @@ export class SandboxService {
     private readonly runtimes: RuntimeRegistry,
     private readonly images: ImageService,
     private readonly logger: Logger,
+    /** The network plugin, when one is bound (pods get loopback only otherwise). */
+    private readonly network: () => NetworkPlugin | undefined = () => undefined,
   ) {}
 
   /** The container service, once it exists (it needs this service first). */
@@ -95,6 +97,15 @@ export class SandboxService {
       }
       await applySysctls(dir, config.linux?.sysctls ?? {}, hostNetwork, hostIpc);
 
+      let ips: readonly string[] = [];
+      const network = hostNetwork ? undefined : this.network();
+      if (network) {
+        const request = this.networkRequest(id, config, namespaceFile(dir, 'net'));
+        // DEL is tried even after a failed ADD: the plugin may have made part of the wiring.
+        undo.push(() => network.tearDownPod(request));
+        ips = (await network.setUpPod(request)).ips;
+      }
+
       let pidHolder: SandboxRecord['pidHolder'];
       let pause: SandboxRecord['pause'];
       if (pidMode === 'POD' && this.config.podSandboxImage !== '') {
@@ -132,6 +143,7 @@ export class SandboxService {
         ...(pause ? { pause } : {}),
         cgroup,
         files,
+        ips,
       };
       this.store.putSandbox(id, record);
       this.logger.info(`sandbox ${id} ready`, { pod: `${metadata.namespace}/${metadata.name}`, runtime: runtime.name });
@@ -165,6 +177,8 @@ export class SandboxService {
   async stop(id: string): Promise<void> {
     const sandbox = this.get(id);
     await this.containers?.stopAll(sandbox.id);
+    const network = sandbox.namespaces.network === 'host' ? undefined : this.network();
+    if (network) await network.tearDownPod(this.networkRequest(sandbox.id, sandbox.config, sandbox.namespaces.network));
     if (sandbox.pidHolder) await stopPidHolder(sandbox.pidHolder);
     if (sandbox.pause) await stopPauseContainer(this.runtimes.forHandler(sandbox.pause.runtimeName), sandbox.pause, this.logger);
     await unpinNamespaces(sandbox.dir);
@@ -189,6 +203,18 @@ export class SandboxService {
     fs.rmSync(sandbox.dir, { recursive: true, force: true });
     this.store.deleteSandbox(sandbox.id);
     this.logger.info(`sandbox ${sandbox.id} removed`);
+  }
+
+  private networkRequest(sandboxId: string, config: PodSandboxConfig__Output, netnsPath: string): PodNetworkRequest {
+    return {
+      sandboxId,
+      name: config.metadata?.name ?? '',
+      namespace: config.metadata?.namespace ?? '',
+      uid: config.metadata?.uid ?? '',
+      netnsPath,
+      portMappings: config.port_mappings.map((m) => ({ protocol: m.protocol.toLowerCase(), containerPort: m.container_port, hostPort: m.host_port, hostIp: m.host_ip })),
+      podCidr: this.store.getMeta('pod-cidr') ?? '',
+    };
   }
 
   /** At start-up: a READY sandbox whose namespaces or holder are gone (a reboot) is NOTREADY. */

@@ -1,7 +1,7 @@
 import { ContainerService as ContainerServiceImpl } from '../../containers/container-service';
 import { SandboxService as SandboxServiceImpl } from '../../pods/sandbox-service';
 import { definePlugin, PluginType } from '../../plugin/plugin-manifest';
-import { CgroupDriver, ContainerService, DaemonConfig, ImageService, Logger, MetadataStore, RuntimeRegistry, SandboxService } from '../../tokens';
+import { CgroupDriver, ContainerService, DaemonConfig, ImageService, Logger, MetadataStore, NetworkPlugin, RuntimeRegistry, SandboxService } from '../../tokens';
 import {
   containerStatusHandler,
   createContainerHandler,
@@ -27,7 +27,8 @@ export const podsPlugin = definePlugin({
     const runtimes = container.resolve<RuntimeRegistry>(RuntimeRegistry);
     const logger = container.resolve<Logger>(Logger);
     const images = container.resolve<ImageService>(ImageService);
-    const sandboxes = new SandboxServiceImpl(config, store, driver, runtimes, images, logger.child('pods'));
+    const network = (): NetworkPlugin | undefined => (container.isRegistered(NetworkPlugin, true) ? container.resolve<NetworkPlugin>(NetworkPlugin) : undefined);
+    const sandboxes = new SandboxServiceImpl(config, store, driver, runtimes, images, logger.child('pods'), network);
     const containers = new ContainerServiceImpl({
       config,
       store,

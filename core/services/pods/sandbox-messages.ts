@@ -23,7 +23,7 @@ export function podSandboxStatusMessage(record: SandboxRecord): PodSandboxStatus
     metadata: record.config.metadata,
     state: record.state,
     created_at: record.createdAt,
-    network: { ip: '', additional_ips: [] },
+    network: { ip: record.ips?.[0] ?? '', additional_ips: (record.ips ?? []).slice(1).map((ip) => ({ ip })) },
     linux: {
       namespaces: {
         options: {
