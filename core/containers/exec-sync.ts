@@ -8,6 +8,7 @@ import { DeadlineExceededError, FailedPreconditionError, InvalidArgumentError, P
 import type { OciProcess, OciSpec } from '../oci/oci-spec';
 import type { OciRuntime } from '../runtime/runtime-registry';
 import type { ContainerRecord } from './container-record';
+import { CappedBuffer } from '../exec/capped-buffer';
 
 // ExecSync: runs a command in a running container with the runtime's exec (`runc exec --process`),
 // from a process JSON built from the container's own OCI process (user, env, cwd, capabilities,
@@ -138,8 +139,8 @@ function runExec(argv: readonly string[], pidFile: string, options: RunOptions):
   if (file === undefined) return Promise.reject(new Error('the runtime gave an empty exec command line'));
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const stdout = new CappedOutput(options.maxOutputBytes);
-    const stderr = new CappedOutput(options.maxOutputBytes);
+    const stdout = new CappedBuffer(options.maxOutputBytes);
+    const stderr = new CappedBuffer(options.maxOutputBytes);
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
 
@@ -238,26 +239,5 @@ function signal(target: number): void {
     process.kill(target, 'SIGKILL');
   } catch {
     // Already gone.
-  }
-}
-
-/** Keeps the first `cap` bytes of a stream as the chunks read; later bytes are dropped. */
-class CappedOutput {
-  private readonly chunks: Buffer[] = [];
-  private size = 0;
-
-  constructor(private readonly cap: number) {}
-
-  push(chunk: Buffer): void {
-    const room = this.cap - this.size;
-    if (room <= 0) return;
-    const kept = chunk.length > room ? chunk.subarray(0, room) : chunk;
-    this.chunks.push(kept);
-    this.size += kept.length;
-  }
-
-  buffer(): Buffer {
-    if (this.chunks.length === 1 && this.chunks[0]) return this.chunks[0];
-    return Buffer.concat(this.chunks, this.size);
   }
 }

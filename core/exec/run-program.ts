@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { ProgramError } from '../errors';
+import { CappedBuffer } from './capped-buffer';
 
 // The one way Caisson runs a helper program (runc, conmon, mount, CNI plugins, …): bounded in
 // time, stdout and stderr captured (up to a cap, so a chatty program cannot grow the daemon),
@@ -59,23 +60,4 @@ export function runProgram(file: string, args: readonly string[], options: RunPr
     });
     child.stdin.end(options.input);
   });
-}
-
-class CappedBuffer {
-  private readonly chunks: Buffer[] = [];
-  private size = 0;
-
-  constructor(private readonly cap: number) {}
-
-  push(chunk: Buffer): void {
-    const room = this.cap - this.size;
-    if (room <= 0) return;
-    const kept = chunk.length > room ? chunk.subarray(0, room) : chunk;
-    this.chunks.push(kept);
-    this.size += kept.length;
-  }
-
-  text(): string {
-    return Buffer.concat(this.chunks).toString('utf8');
-  }
 }
