@@ -33,6 +33,7 @@ export function hostFacts(): ContainerSpecInput['host'] {
     capabilities: capabilityNames(bounding),
     oomScoreAdj: Number(fs.readFileSync('/proc/self/oom_score_adj', 'utf8').trim()),
     appArmorEnabled: readIfExists('/sys/module/apparmor/parameters/enabled').trim() === 'Y',
+    appArmorDefaultLoaded: /^caisson-default /m.test(readIfExists('/sys/kernel/security/apparmor/profiles')),
     cgroupVersion: detectCgroupMode(),
     hostDevices: deviceNodes('/dev'),
     arch: process.arch,

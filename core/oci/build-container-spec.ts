@@ -101,6 +101,12 @@ export interface HostFacts {
   /** The daemon's own oom_score_adj: a lower requested value is raised to it. */
   readonly oomScoreAdj: number;
   readonly appArmorEnabled: boolean;
+  /**
+   * Whether the default profile (caisson-default) is loaded in the kernel. Nothing in Caisson
+   * loads it yet, so where it is absent a container runs without an AppArmor profile rather than
+   * failing in runc.
+   */
+  readonly appArmorDefaultLoaded?: boolean;
   readonly cgroupVersion: 'v1' | 'hybrid' | 'v2';
   /** Device node paths under /dev, for privileged containers. */
   readonly hostDevices: readonly string[];
@@ -665,7 +671,7 @@ class SpecBuilder {
         return undefined;
       case 'unset': // as containerd (kubernetes#51746): no profile asked for means the default one
       case 'RuntimeDefault':
-        return enabled ? DEFAULT_APPARMOR_PROFILE : undefined;
+        return enabled && this.input.host.appArmorDefaultLoaded ? DEFAULT_APPARMOR_PROFILE : undefined;
       case 'Localhost':
         if (!enabled) throw this.fail(`AppArmor profile "${profile.ref}" requested, but AppArmor is not enabled on this host`);
         return profile.ref;

@@ -1055,7 +1055,13 @@ describe('buildContainerSpec: security (rule 10)', () => {
   });
 
   describe('AppArmor', () => {
-    const enabled = { appArmorEnabled: true };
+    const enabled = { appArmorEnabled: true, appArmorDefaultLoaded: true };
+
+    it('runs without a profile where caisson-default is not loaded, even with AppArmor enabled', () => {
+      const notLoaded = { appArmorEnabled: true, appArmorDefaultLoaded: false };
+      assert.equal(apparmorOf({ host: notLoaded }), undefined);
+      assert.equal(apparmorOf({ host: notLoaded, security: { apparmor: { profile_type: 'RuntimeDefault', localhost_ref: '' } } }), undefined);
+    });
 
     it('uses caisson-default for RuntimeDefault and when nothing is asked, if AppArmor is enabled', () => {
       assert.equal(apparmorOf({ host: enabled, security: { apparmor: { profile_type: 'RuntimeDefault', localhost_ref: '' } } }), 'caisson-default');
