@@ -5,6 +5,7 @@ import type { RuntimeRegistry as RuntimeRegistryShape } from './runtime/runtime-
 import type { ImageService as ImageServiceShape } from './images/image-service';
 import type { ContainerService as ContainerServiceShape } from './containers/container-service';
 import type { SandboxService as SandboxServiceShape } from './pods/sandbox-service';
+import type { EventBus as EventBusShape } from './events/event-bus';
 
 // Injection tokens, each beside the interface of the same name, so `@inject(CgroupDriver)
 // driver: CgroupDriver` reads as one thing. Bindings are made per daemon in its own child
@@ -135,3 +136,7 @@ export const SandboxService: unique symbol = Symbol('SandboxService');
 /** Containers: create, start, stop, remove, look up (bound by service.pods). */
 export type ContainerService = ContainerServiceShape;
 export const ContainerService: unique symbol = Symbol('ContainerService');
+
+/** Lifecycle events of containers and sandboxes, published by the services (bound by the core). */
+export type EventBus = EventBusShape;
+export const EventBus: unique symbol = Symbol('EventBus');

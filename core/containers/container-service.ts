@@ -11,7 +11,8 @@ import { nowNanos } from '../pods/sandbox-service';
 import type { SandboxRecord } from '../pods/sandbox-record';
 import { Undo } from '../pods/undo';
 import type { ContainerRuntimePaths, OciRuntime } from '../runtime/runtime-registry';
-import type { CgroupDriver, DaemonConfig, ImageService, Logger, MetadataStore, RuntimeRegistry } from '../tokens';
+import type { CgroupDriver, DaemonConfig, EventBus, ImageService, Logger, MetadataStore, RuntimeRegistry } from '../tokens';
+import { nowNanosBigint, type LifecycleEventType } from '../events/event-bus';
 import type { ContainerRecord } from './container-record';
 import { mountRootfs, unmountRootfs } from './container-rootfs';
 import { emptySecurityContext } from './empty-configs';
@@ -36,6 +37,7 @@ export interface ContainerServiceDependencies {
   readonly images: ImageService;
   readonly logger: Logger;
   readonly sandbox: (id: string) => SandboxRecord;
+  readonly events: EventBus;
 }
 
 export class ContainerService {
@@ -151,6 +153,7 @@ export class ContainerService {
         paths,
       };
       this.deps.store.putContainer(id, sandbox.id, record);
+      this.publish('CONTAINER_CREATED_EVENT', record);
       this.deps.logger.info(`container ${id} created`, { name: metadata.name, sandbox: sandbox.id, image: imageName });
       return record;
     } catch (error) {
@@ -169,11 +172,16 @@ export class ContainerService {
     try {
       await runtime.start(record.id);
     } catch (error) {
-      this.save({ ...record, state: 'CONTAINER_EXITED', startedAt, finishedAt: nowNanos(), exitCode: 128, reason: 'StartError', message: describeError(error) });
+      const failed: ContainerRecord = { ...record, state: 'CONTAINER_EXITED', startedAt, finishedAt: nowNanos(), exitCode: 128, reason: 'StartError', message: describeError(error) };
+      this.save(failed);
+      this.publish('CONTAINER_STOPPED_EVENT', failed);
       throw error;
     }
+    const running: ContainerRecord = { ...record, state: 'CONTAINER_RUNNING', startedAt };
+    this.save(running);
+    this.publish('CONTAINER_STARTED_EVENT', running);
     // A container that exits at once may already have written its exit file.
-    this.save(this.refresh({ ...record, state: 'CONTAINER_RUNNING', startedAt }));
+    this.refresh(running);
     this.deps.logger.info(`container ${record.id} started`);
   }
 
@@ -205,6 +213,7 @@ export class ContainerService {
     fs.rmSync(path.dirname(record.paths.upper), { recursive: true, force: true });
     fs.rmSync(path.join(this.exitDir, record.id), { force: true });
     this.deps.store.deleteContainer(record.id);
+    this.publish('CONTAINER_DELETED_EVENT', record);
     this.deps.logger.info(`container ${record.id} removed`);
   }
 
@@ -306,6 +315,7 @@ export class ContainerService {
       startedAt: record.startedAt === '0' && record.state === 'CONTAINER_RUNNING' ? nowNanos() : record.startedAt,
     };
     this.save(updated);
+    this.publish('CONTAINER_STOPPED_EVENT', updated);
     this.deps.logger.info(`container ${record.id} exited`, { exitCode: exit.code, reason: updated.reason });
     return updated;
   }
@@ -313,6 +323,10 @@ export class ContainerService {
   /** At start-up: fold in exits that happened while the daemon was down. */
   private reconcile(): void {
     for (const record of this.deps.store.listContainers<ContainerRecord>()) this.refresh(record);
+  }
+
+  private publish(type: LifecycleEventType, record: ContainerRecord): void {
+    this.deps.events.publish({ type, containerId: record.id, sandboxId: record.sandboxId, createdAtNanos: nowNanosBigint() });
   }
 
   private save(record: ContainerRecord): void {

@@ -12,7 +12,8 @@ import { PluginHost } from '../plugin/plugin-host';
 import { validatePlugins } from '../plugin/validate-plugins';
 import { RuntimeRegistry as RuntimeRegistryImpl } from '../runtime/runtime-registry';
 import { MetadataStore as MetadataStoreImpl } from '../store/metadata-store';
-import { CgroupDriver, DaemonConfig as DaemonConfigToken, DaemonInfo, Logger, MetadataStore, RuntimeRegistry } from '../tokens';
+import { CgroupDriver, DaemonConfig as DaemonConfigToken, DaemonInfo, EventBus, Logger, MetadataStore, RuntimeRegistry } from '../tokens';
+import { EventBus as EventBusImpl } from '../events/event-bus';
 import { acquireCgroupDriverLock } from './cgroup-driver-lock';
 import { Pidfile } from './pidfile';
 
@@ -123,6 +124,8 @@ class CaissonDaemon implements Daemon {
     this.container.register(RuntimeRegistry, { useValue: new RuntimeRegistryImpl(config.defaultRuntime, config.criRuntimes) });
     const info: DaemonInfo = { version: packageInfo().version, startedAt: new Date(), plugins, handlerOwners: () => registry.owners() };
     this.container.register(DaemonInfo, { useValue: info });
+    const bus = new EventBusImpl((error) => this.logger.error(`event listener failed: ${error instanceof Error ? error.message : String(error)}`));
+    this.container.register(EventBus, { useValue: bus });
   }
 
   /** The cgroup driver is bound once, and only if the node's state was made with the same driver. */

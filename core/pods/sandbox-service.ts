@@ -3,7 +3,8 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { PodSandboxConfig__Output } from '../cri/generated/runtime/v1/PodSandboxConfig';
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError, describeError } from '../errors';
-import type { CgroupDriver, DaemonConfig, ImageService, Logger, MetadataStore, NetworkPlugin, PodNetworkRequest, RuntimeRegistry } from '../tokens';
+import type { CgroupDriver, DaemonConfig, EventBus, ImageService, Logger, MetadataStore, NetworkPlugin, PodNetworkRequest, RuntimeRegistry } from '../tokens';
+import { nowNanosBigint, type LifecycleEventType } from '../events/event-bus';
 import { startPauseContainer, stopPauseContainer } from './pause-container';
 import { pidHolderAlive, startPidHolder, stopPidHolder } from './pid-holder';
 import { hostnameFile, hostsFile, resolvConf } from './pod-files';
@@ -40,7 +41,12 @@ export class SandboxService {
     private readonly logger: Logger,
     /** The network plugin, when one is bound (pods get loopback only otherwise). */
     private readonly network: () => NetworkPlugin | undefined = () => undefined,
+    private readonly events?: EventBus,
   ) {}
+
+  private publish(type: LifecycleEventType, sandboxId: string): void {
+    this.events?.publish({ type, containerId: sandboxId, sandboxId, createdAtNanos: nowNanosBigint() });
+  }
 
   /** The container service, once it exists (it needs this service first). */
   attachContainers(containers: PodContainers): void {
@@ -146,6 +152,8 @@ export class SandboxService {
         ips,
       };
       this.store.putSandbox(id, record);
+      this.publish('CONTAINER_CREATED_EVENT', id);
+      this.publish('CONTAINER_STARTED_EVENT', id);
       this.logger.info(`sandbox ${id} ready`, { pod: `${metadata.namespace}/${metadata.name}`, runtime: runtime.name });
       return record;
     } catch (error) {
@@ -185,6 +193,7 @@ export class SandboxService {
     if (sandbox.files.shm !== '/dev/shm') await unmountPodShm(sandbox.files.shm);
     if (sandbox.state !== 'SANDBOX_NOTREADY') {
       this.store.putSandbox(sandbox.id, { ...sandbox, state: 'SANDBOX_NOTREADY' });
+      this.publish('CONTAINER_STOPPED_EVENT', sandbox.id);
       this.logger.info(`sandbox ${sandbox.id} stopped`);
     }
   }
@@ -202,6 +211,7 @@ export class SandboxService {
     }
     fs.rmSync(sandbox.dir, { recursive: true, force: true });
     this.store.deleteSandbox(sandbox.id);
+    this.publish('CONTAINER_DELETED_EVENT', sandbox.id);
     this.logger.info(`sandbox ${sandbox.id} removed`);
   }
 

@@ -1,7 +1,7 @@
 import { ContainerService as ContainerServiceImpl } from '../../containers/container-service';
 import { SandboxService as SandboxServiceImpl } from '../../pods/sandbox-service';
 import { definePlugin, PluginType } from '../../plugin/plugin-manifest';
-import { CgroupDriver, ContainerService, DaemonConfig, ImageService, Logger, MetadataStore, NetworkPlugin, RuntimeRegistry, SandboxService } from '../../tokens';
+import { CgroupDriver, ContainerService, DaemonConfig, EventBus, ImageService, Logger, MetadataStore, NetworkPlugin, RuntimeRegistry, SandboxService } from '../../tokens';
 import {
   containerStatusHandler,
   createContainerHandler,
@@ -28,7 +28,8 @@ export const podsPlugin = definePlugin({
     const logger = container.resolve<Logger>(Logger);
     const images = container.resolve<ImageService>(ImageService);
     const network = (): NetworkPlugin | undefined => (container.isRegistered(NetworkPlugin, true) ? container.resolve<NetworkPlugin>(NetworkPlugin) : undefined);
-    const sandboxes = new SandboxServiceImpl(config, store, driver, runtimes, images, logger.child('pods'), network);
+    const events = container.resolve<EventBus>(EventBus);
+    const sandboxes = new SandboxServiceImpl(config, store, driver, runtimes, images, logger.child('pods'), network, events);
     const containers = new ContainerServiceImpl({
       config,
       store,
@@ -37,6 +38,7 @@ export const podsPlugin = definePlugin({
       images,
       logger: logger.child('containers'),
       sandbox: (id) => sandboxes.get(id),
+      events,
     });
     sandboxes.attachContainers(containers);
     sandboxes.reconcile();
