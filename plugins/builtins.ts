@@ -5,6 +5,7 @@ import { statsPlugin } from '../core/services/stats/stats-plugin';
 import { runtimeInfoPlugin } from '../core/services/runtime-info/runtime-info-plugin';
 import type { AnyPluginManifest } from '../core/plugin/plugin-entry';
 import { cgroupfsPlugin } from './cgroupfs';
+import { cniPlugin } from './cni';
 import { runcPlugin } from './runc';
 import { systemdPlugin } from './systemd';
 
@@ -16,6 +17,7 @@ export const builtinPlugins: readonly AnyPluginManifest[] = [
   cgroupfsPlugin,
   systemdPlugin,
   runcPlugin,
+  cniPlugin,
   runtimeInfoPlugin,
   imagesPlugin,
   podsPlugin,

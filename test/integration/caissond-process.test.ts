@@ -161,7 +161,7 @@ describe('caissond process', () => {
     assert.deepEqual(info.info.plugins, ['cgroup-driver.cgroupfs', 'runtime.runc', 'service.runtime-info', 'image.images', 'service.pods', 'service.stats', 'service.exec']);
     const infoTable = (await run(process.execPath, [cli, '-H', host, 'info'])).stdout;
     assert.match(infoTable, /^RuntimeReady +true$/m);
-    assert.match(infoTable, /^NetworkReady +false \(NetworkPluginNotReady: network plugin "cni" is not loaded in this caissond\)$/m);
+    assert.match(infoTable, /^NetworkReady +false \(NetworkPluginNotReady: network plugin "none" is not loaded in this caissond\)$/m);
   });
 
   it('makes the caisson CLI fail clearly when no daemon answers', async () => {

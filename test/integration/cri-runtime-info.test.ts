@@ -27,7 +27,7 @@ describe('CRI runtime info over the socket', () => {
         type: 'NetworkReady',
         status: false,
         reason: 'NetworkPluginNotReady',
-        message: 'network plugin "cni" is not loaded in this caissond',
+        message: 'network plugin "none" is not loaded in this caissond',
       },
     ]);
     assert.deepEqual(status.info, {});

@@ -41,6 +41,8 @@ export function testDaemonConfig(root: string, config: DaemonConfigFile = {}): D
     state: path.join(root, 'run'),
     pidfile: path.join(root, 'run', 'caissond.pid'),
     group: 'root',
+    // Pods get loopback only unless a test sets up a CNI network of its own (cni tests do).
+    'network-plugin': 'none',
     ...config,
   };
 }
