@@ -111,6 +111,8 @@ export interface NetworkPlugin {
   setUpPod(pod: PodNetworkRequest): Promise<{ readonly ips: readonly string[] }>;
   /** Unwires the pod (CNI DEL); safe to repeat, and tried even after a failed or partial ADD. */
   tearDownPod(pod: PodNetworkRequest): Promise<void>;
+  /** Verifies the pod's wiring (CNI CHECK) where the network asks for it; answers what was found, throws on failure. */
+  checkPod?(pod: PodNetworkRequest): Promise<string>;
 }
 export const NetworkPlugin: unique symbol = Symbol('NetworkPlugin');
 

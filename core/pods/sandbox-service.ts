@@ -215,6 +215,20 @@ export class SandboxService {
     this.logger.info(`sandbox ${sandbox.id} removed`);
   }
 
+  /** The network plugin's check of a ready pod (CNI CHECK), for verbose status. */
+  async checkNetwork(id: string): Promise<string> {
+    const sandbox = this.get(id);
+    if (sandbox.namespaces.network === 'host') return 'host network';
+    if (sandbox.state !== 'SANDBOX_READY') return 'not ready';
+    const network = this.network();
+    if (!network?.checkPod) return 'no network plugin';
+    try {
+      return await network.checkPod(this.networkRequest(sandbox.id, sandbox.config, sandbox.namespaces.network));
+    } catch (error) {
+      return `failed: ${describeError(error)}`;
+    }
+  }
+
   private networkRequest(sandboxId: string, config: PodSandboxConfig__Output, netnsPath: string): PodNetworkRequest {
     return {
       sandboxId,

@@ -87,6 +87,22 @@ export class CniNetwork implements NetworkPlugin {
     fs.rmSync(this.recordFile(pod.sandboxId), { force: true });
   }
 
+  /**
+   * CNI CHECK of a wired pod, where its network asks for it: spec 0.4.0 and later, unless the
+   * list says "disableCheck". Answers what was found; throws with the plugin's words on failure.
+   */
+  async checkPod(pod: PodNetworkRequest): Promise<string> {
+    const record = this.readRecord(pod.sandboxId);
+    if (!record || record.result === undefined) return 'not wired';
+    const { list } = record;
+    if (list.disableCheck) return `not checked: network "${list.name}" sets disableCheck`;
+    if (!versionPassesPrevResultOnDel(list.cniVersion)) return `not checked: CHECK needs CNI 0.4.0 or later (network "${list.name}" is ${list.cniVersion})`;
+    for (const plugin of list.plugins) {
+      await this.call('CHECK', plugin.type, pluginInput(list, plugin, pod, record.result), pod);
+    }
+    return 'ok';
+  }
+
   /** Runs one plugin binary; answers its stdout, or throws with its error object and stderr. */
   private async call(command: CniCommand, type: string, input: string, pod: PodNetworkRequest): Promise<string> {
     const binary = findPluginBinary(type, this.options.binDirs);

@@ -5,6 +5,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { CriClient } from '../../cli/cri-client';
+import { runProgram } from '../../core/exec/run-program';
 import { busyboxBaseLayer, pushImage } from '../support/images/image-builder';
 import { BUSYBOX_CONFIG } from '../support/images/standard-images';
 import { containerConfig, podConfig, runPod, startContainer, waitForExit } from '../support/pod-fixtures';
@@ -102,6 +103,12 @@ describe('cni: pod networking (real plugins)', function () {
     const ping = await startContainer(client, a, podA, containerConfig('ping', image, ['ping', '-c', '2', '-W', '2', ipB]));
     const status = await waitForExit(client, ping, 30_000);
     assert.equal(status.exit_code, 0, fs.readFileSync(path.join(logs, 'ping.log'), 'utf8'));
+
+    // CNI CHECK, through verbose status: fine while wired, a failure once eth0 is gone.
+    const verbose = async (podId: string) => JSON.parse((await client.call('PodSandboxStatus', { pod_sandbox_id: podId, verbose: true })).info?.['info'] ?? '{}');
+    assert.equal((await verbose(b)).networkCheck, 'ok');
+    await runProgram('nsenter', [`--net=${(await verbose(b)).namespaces.network}`, 'ip', 'link', 'del', 'eth0']);
+    assert.match((await verbose(b)).networkCheck, /^failed: /);
 
     // Stop runs DEL, remove runs it again (no-op): the addresses are free.
     await client.call('StopPodSandbox', { pod_sandbox_id: a });

@@ -59,6 +59,8 @@ export function podSandboxStatusHandler(
           cgroup: record.cgroup,
           files: record.files,
           runtime: record.runtimeName,
+          ips: record.ips ?? [],
+          networkCheck: await sandboxes.checkNetwork(record.id),
           config: record.config,
         }),
       };
