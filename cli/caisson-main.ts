@@ -3,6 +3,7 @@ import { DEFAULT_SOCKET } from '../config/defaults';
 import { packageInfo } from '../core/package-info';
 import { collectLabel } from './command-helpers';
 import { createCommand } from './commands/create';
+import { eventsCommand } from './commands/events';
 import { execCommand, parseExecTimeout } from './commands/exec';
 import { imagefsinfoCommand } from './commands/imagefsinfo';
 import { imagesCommand } from './commands/images';
@@ -163,6 +164,11 @@ export async function main(argv: readonly string[]): Promise<void> {
     .option('--cpuset-cpus <cpus>', 'CPUs allowed, e.g. 0-1')
     .option('--cpuset-mems <nodes>', 'memory nodes allowed')
     .action((ids: string[], options: UpdateOptions) => run((client) => updateCommand(client, ids, options))());
+  program
+    .command('events')
+    .description('print pod and container lifecycle events as they happen, until Ctrl-C')
+    .option('--json', 'one JSON object (ContainerEventResponse) per line')
+    .action((options: { json?: boolean }) => run((client, output) => eventsCommand(client.address, { json: options.json === true || output === 'json' }))());
   program
     .command('run <container-config> <pod-config>')
     .description('run a pod, pull the image if needed, create and start the container; prints its ID')

@@ -6,6 +6,7 @@ import { runtimeInfoPlugin } from '../core/services/runtime-info/runtime-info-pl
 import type { AnyPluginManifest } from '../core/plugin/plugin-entry';
 import { cgroupfsPlugin } from './cgroupfs';
 import { cniPlugin } from './cni';
+import { podEventsPlugin } from './pod-events';
 import { runcPlugin } from './runc';
 import { systemdPlugin } from './systemd';
 
@@ -23,4 +24,5 @@ export const builtinPlugins: readonly AnyPluginManifest[] = [
   podsPlugin,
   statsPlugin,
   execPlugin,
+  podEventsPlugin,
 ];

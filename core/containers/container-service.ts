@@ -44,6 +44,8 @@ export class ContainerService {
   private readonly exitDir: string;
   private readonly watcher: ExitWatcher;
   private readonly exitWaiters = new Map<string, (() => void)[]>();
+  /** Containers inside StartContainer: their exit is folded in by start() itself, after RUNNING. */
+  private readonly starting = new Set<string>();
 
   constructor(private readonly deps: ContainerServiceDependencies) {
     this.exitDir = path.join(deps.config.state, 'exits');
@@ -169,19 +171,25 @@ export class ContainerService {
     }
     const runtime = this.deps.runtimes.forHandler(this.runtimeOfRecord(record));
     const startedAt = nowNanos();
+    // An exit seen while starting must come after STARTED, never before it.
+    this.starting.add(record.id);
     try {
-      await runtime.start(record.id);
-    } catch (error) {
-      const failed: ContainerRecord = { ...record, state: 'CONTAINER_EXITED', startedAt, finishedAt: nowNanos(), exitCode: 128, reason: 'StartError', message: describeError(error) };
-      this.save(failed);
-      this.publish('CONTAINER_STOPPED_EVENT', failed);
-      throw error;
+      try {
+        await runtime.start(record.id);
+      } catch (error) {
+        const failed: ContainerRecord = { ...record, state: 'CONTAINER_EXITED', startedAt, finishedAt: nowNanos(), exitCode: 128, reason: 'StartError', message: describeError(error) };
+        this.save(failed);
+        this.publish('CONTAINER_STOPPED_EVENT', failed);
+        throw error;
+      }
+      const running: ContainerRecord = { ...record, state: 'CONTAINER_RUNNING', startedAt };
+      this.save(running);
+      this.publish('CONTAINER_STARTED_EVENT', running);
+    } finally {
+      this.starting.delete(record.id);
     }
-    const running: ContainerRecord = { ...record, state: 'CONTAINER_RUNNING', startedAt };
-    this.save(running);
-    this.publish('CONTAINER_STARTED_EVENT', running);
     // A container that exits at once may already have written its exit file.
-    this.refresh(running);
+    this.refresh(record);
     this.deps.logger.info(`container ${record.id} started`);
   }
 
@@ -300,7 +308,10 @@ export class ContainerService {
   }
 
   /** Folds an exit file into the record (and persists it) when the container has exited. */
-  private refresh(record: ContainerRecord): ContainerRecord {
+  private refresh(given: ContainerRecord): ContainerRecord {
+    if (this.starting.has(given.id)) return given;
+    // The stored record is the truth: a copy read earlier may predate an exit already folded in.
+    const record = this.deps.store.getContainer<ContainerRecord>(given.id) ?? given;
     if (record.state !== 'CONTAINER_RUNNING' && record.state !== 'CONTAINER_CREATED') return record;
     const exit = readExitCode(this.exitDir, record.id);
     if (!exit) return record;

@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import type { ContainerRecord } from '../../core/containers/container-record';
+import { definePlugin, PluginType } from '../../core/plugin/plugin-manifest';
+import type { SandboxRecord } from '../../core/pods/sandbox-record';
+import { EventBus, MetadataStore, SandboxService } from '../../core/tokens';
+import { PodEventsService } from './pod-events-service';
+
+const configSchema = z.object({ 'buffer-size': z.number().int().min(1).default(1000) }).strict();
+
+/** events.pod-events: GetContainerEvents (the kubelet's evented PLEG), selected by "enable-pod-events". */
+export const podEventsPlugin = definePlugin<z.infer<typeof configSchema>>({
+  id: 'pod-events',
+  type: PluginType.Events,
+  requires: ['service.pods'],
+  selectedBy: { key: 'enable-pod-events', when: (config) => config.enablePodEvents },
+  // The manifest's type has input = output; a default makes the input optional, which is fine.
+  configSchema: configSchema as unknown as z.ZodType<z.infer<typeof configSchema>>,
+  init(ctx) {
+    const sandboxes = ctx.container.resolve<SandboxService>(SandboxService);
+    const store = ctx.container.resolve<MetadataStore>(MetadataStore);
+    const bus = ctx.container.resolve<EventBus>(EventBus);
+    const bufferSize = ctx.config['buffer-size'] ?? 1000;
+    const service = new PodEventsService({
+      bufferSize,
+      logger: ctx.logger,
+      // Read straight from the store, as each event's change was saved before it was published:
+      // ContainerService.list would fold in pending exits and so publish from inside a listener.
+      source: {
+        sandbox: (id) => store.getSandbox<SandboxRecord>(id),
+        containers: (sandboxId) => store.listContainers<ContainerRecord>(sandboxId),
+      },
+    });
+    service.seed(sandboxes.list());
+    const unsubscribe = bus.subscribe(service.onEvent);
+    ctx.onStop(() => {
+      unsubscribe();
+      service.close();
+    });
+    ctx.cri.handle('GetContainerEvents', service.handle);
+    ctx.logger.info(`pod lifecycle events on; buffer-size ${bufferSize}`);
+  },
+});

@@ -1,0 +1,87 @@
+import type { CriStream, CallInfo } from '../../core/cri/cri-handler-types';
+import type { ContainerEventResponse } from '../../core/cri/generated/runtime/v1/ContainerEventResponse';
+import type { LifecycleEvent } from '../../core/events/event-bus';
+import type { Logger } from '../../core/log/logger';
+import { PodEventBuilder, type PodStateSource } from './event-builder';
+import { EventFanout } from './event-fanout';
+
+// The plugin's working part: one EventBus listener builds each event's message once, at publish
+// time, and fans it out to every GetContainerEvents stream through its bounded queue.
+
+export const CONFIG_KEY = 'events.pod-events';
+
+const CHANGE_WORDS = { subscribed: 'opened', closed: 'closed', 'fell-behind': 'cut off (it fell behind)' } as const;
+
+export interface PodEventsOptions {
+  readonly bufferSize: number;
+  readonly source: PodStateSource;
+  readonly logger: Logger;
+}
+
+export class PodEventsService {
+  private readonly builder: PodEventBuilder;
+  private readonly fanout: EventFanout<ContainerEventResponse>;
+  /** Events published while one is being built (a source that publishes must not reorder them). */
+  private readonly pending: LifecycleEvent[] = [];
+  private building = false;
+
+  constructor(private readonly options: PodEventsOptions) {
+    this.builder = new PodEventBuilder(options.source);
+    this.fanout = new EventFanout<ContainerEventResponse>({
+      bufferSize: options.bufferSize,
+      overflowHint: `the stream is ended so that the client relists; raise "buffer-size" under plugin-config "${CONFIG_KEY}" in daemon.json (now ${options.bufferSize}) if this client is often this slow`,
+      onSubscribersChanged: (count, change) => options.logger.info(`GetContainerEvents stream ${CHANGE_WORDS[change]}; ${count} open`),
+    });
+  }
+
+  /** Remembers the sandboxes that exist at start, so their DELETED events can carry a status. */
+  seed(sandboxes: Parameters<PodEventBuilder['seed']>[0]): void {
+    this.builder.seed(sandboxes);
+  }
+
+  get subscriberCount(): number {
+    return this.fanout.subscriberCount;
+  }
+
+  /** The EventBus listener. Events are handled strictly in publish order, even when nested. */
+  readonly onEvent = (event: LifecycleEvent): void => {
+    this.pending.push(event);
+    if (this.building) return;
+    this.building = true;
+    try {
+      for (let next = this.pending.shift(); next; next = this.pending.shift()) {
+        let message: ContainerEventResponse;
+        try {
+          message = this.builder.build(next);
+        } catch (error) {
+          // Never drop silently: say which event could not be described, send it bare.
+          this.options.logger.error(`status for ${next.type} of ${next.containerId} could not be read: ${error instanceof Error ? error.message : String(error)}`);
+          message = { container_id: next.containerId, container_event_type: next.type, created_at: next.createdAtNanos.toString(), containers_statuses: [] };
+        }
+        this.fanout.publish(message);
+      }
+    } finally {
+      this.building = false;
+    }
+  };
+
+  /** The GetContainerEvents handler: streams until cancel, shutdown, or overflow (RESOURCE_EXHAUSTED). */
+  readonly handle = async (_request: unknown, stream: CriStream<ContainerEventResponse>, call: CallInfo): Promise<void> => {
+    const subscription = this.fanout.subscribe(call.signal);
+    try {
+      for (;;) {
+        const next = await subscription.next();
+        if (next.done) return;
+        // An overflow while a write waits on a slow client ends the stream at once.
+        await Promise.race([stream.write(next.value), subscription.failure]);
+      }
+    } finally {
+      subscription.close();
+    }
+  };
+
+  /** Ends every open stream (their handlers return). */
+  close(): void {
+    this.fanout.closeAll();
+  }
+}
