@@ -203,6 +203,11 @@ export class ContainerService {
       if (await this.waitForExit(record.id, timeoutSeconds * 1000)) return;
     }
     await runtime.kill(record.id, 'SIGKILL', true).catch((error: unknown) => this.deps.logger.warn(`SIGKILL to ${record.id} failed: ${describeError(error)}`));
+    // runc 1.1 with --systemd-cgroup on cgroup v1 answers `kill --all` without killing anything;
+    // the init process itself is always reachable.
+    if (!(await this.waitForExit(record.id, 500))) {
+      await runtime.kill(record.id, 'SIGKILL').catch((error: unknown) => this.deps.logger.warn(`SIGKILL to ${record.id} init failed: ${describeError(error)}`));
+    }
     if (!(await this.waitForExit(record.id, KILL_WAIT_MS))) {
       throw new FailedPreconditionError(`container ${record.id} did not exit within ${KILL_WAIT_MS} ms of SIGKILL`);
     }
