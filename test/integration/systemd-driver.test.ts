@@ -3,7 +3,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { CriClient } from '../../cli/cri-client';
-import { packageInfo } from '../../core/package-info';
 import { busyboxBaseLayer, pushImage } from '../support/images/image-builder';
 import { BUSYBOX_CONFIG } from '../support/images/standard-images';
 import { containerConfig, criLogLines, podConfig, runPod, startContainer, waitForExit } from '../support/pod-fixtures';
@@ -48,7 +47,7 @@ describe('systemd cgroup driver under a real systemd', function () {
       'network-plugin': 'none',
       'insecure-registries': [registry.host],
     });
-    daemon = spawnInside(systemd, [path.join(packageInfo().root, 'bin', 'caissond'), '--config', config]);
+    daemon = spawnInside(systemd, [path.join(systemd.checkout, 'bin', 'caissond'), '--config', config]);
     await waitUntilServing(daemon, socket, 30_000);
     client = new CriClient(socket);
     await client.call('PullImage', { image: { image } });

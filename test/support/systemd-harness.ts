@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { packageInfo } from '../../core/package-info';
 
 // Boots a real systemd as PID 1 of new PID, mount, UTS and IPC namespaces on a host whose PID 1
 // is not systemd, so the systemd cgroup driver can be tested against it. Inside, /tmp, /run and
@@ -40,6 +41,11 @@ export interface SystemdHarness {
   readonly pid: number;
   /** A directory shared with the host (not under the private /tmp or /run). */
   readonly workDir: string;
+  /**
+   * This checkout as seen inside: bound at <workDir>/checkout before the private /tmp goes up,
+   * so the daemon runs inside even when the checkout lives under /tmp (as CI's clone may).
+   */
+  readonly checkout: string;
   /** Runs a program in systemd's mount and PID namespaces; resolves with its output, never rejects. */
   runInside(command: string, args: readonly string[], timeoutMs?: number): { status: number | null; stdout: string; stderr: string };
   /** Starts a long-running program in systemd's mount and PID namespaces (nsenter forks it). */
@@ -72,10 +78,11 @@ export function hostCgroupMounts(mountinfo = fs.readFileSync('/proc/self/mountin
 }
 
 /** The shell script unshare runs: private tmpfs, proc, cgroup root, masks, then exec systemd. */
-export function bootScript(cgroupMounts: readonly CgroupMount[], masked: readonly string[] = MASKED_UNITS): string {
+export function bootScript(cgroupMounts: readonly CgroupMount[], masked: readonly string[] = MASKED_UNITS, binds: readonly { source: string; target: string }[] = []): string {
   const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
   const lines = [
     'set -e',
+    ...binds.flatMap((b) => [`mkdir -p ${q(b.target)}`, `mount --bind ${q(b.source)} ${q(b.target)}`]),
     'mount -t tmpfs tmpfs /tmp',
     'mount -t tmpfs tmpfs /run',
     'mount -t tmpfs tmpfs /var/tmp',
@@ -126,7 +133,8 @@ export async function bootSystemd(options: { timeoutMs?: number; workDir?: strin
   const before = cgroupDirs(mounts);
   const hostCgroupRootOptions = cgroupRootSuperOptions();
   const script = path.join(workDir, 'boot-systemd.sh');
-  fs.writeFileSync(script, bootScript(mounts));
+  const checkout = path.join(workDir, 'checkout');
+  fs.writeFileSync(script, bootScript(mounts, MASKED_UNITS, [{ source: packageInfo().root, target: checkout }]));
   const logFile = path.join(workDir, 'systemd-boot.log');
   const log = fs.openSync(logFile, 'w');
   const unshare = spawn('unshare', ['--pid', '--mount', '--uts', '--ipc', '--fork', '--propagation', 'private', 'sh', script], {
@@ -202,7 +210,7 @@ export async function bootSystemd(options: { timeoutMs?: number; workDir?: strin
     await stop();
     throw error;
   }
-  return { pid, workDir, runInside, spawnInside, stop };
+  return { pid, workDir, checkout, runInside, spawnInside, stop };
 }
 
 function readChildren(pid: number): number[] {
