@@ -54,6 +54,14 @@ export interface CgroupDriver {
   removePodCgroup(podCgroup: string): Promise<void>;
   /** Usage read from a cgroup's files (v1 or v2), or undefined when the cgroup is gone. */
   readStats(cgroupsPath: string): Promise<CgroupStats | undefined>;
+  /**
+   * Moves a container's supervisor (conmon, before it starts the container) into a cgroup of its
+   * own under the pod's, so the container's cgroup holds container processes only. Optional:
+   * without it the supervisor stays in the daemon's cgroup.
+   */
+  placeSupervisor?(pid: number, containerId: string, podCgroup: string): Promise<void>;
+  /** Releases what the driver keeps for a removed container (systemd: leftover scopes). */
+  releaseContainer?(containerId: string): Promise<void>;
 }
 
 /** What a cgroup says of its processes' use of CPU, memory and pids. */

@@ -130,8 +130,12 @@ export class ContainerService {
         stdin: config.stdin,
         stdinOnce: config.stdin_once,
         logSizeMax: parseSize(this.deps.config.containerLog.maxSize),
+        podCgroup: sandbox.cgroup.path,
       });
-      undo.push(() => runtime.delete(id));
+      undo.push(async () => {
+        await runtime.delete(id);
+        await this.deps.driver.releaseContainer?.(id);
+      });
 
       const record: ContainerRecord = {
         id,
@@ -221,6 +225,7 @@ export class ContainerService {
     if (record.state === 'CONTAINER_RUNNING') await this.stop(record.id, 0);
     const runtime = this.deps.runtimes.forHandler(this.runtimeOfRecord(record));
     await runtime.delete(record.id);
+    await this.deps.driver.releaseContainer?.(record.id);
     await unmountRootfs(record.paths.rootfs);
     fs.rmSync(path.dirname(record.paths.bundle), { recursive: true, force: true });
     fs.rmSync(path.dirname(record.paths.upper), { recursive: true, force: true });

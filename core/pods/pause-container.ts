@@ -89,18 +89,18 @@ export async function startPauseContainer(deps: PauseDependencies, runtime: OciR
       seccompProfiles: localhostSeccompProfiles(),
     });
     fs.writeFileSync(path.join(paths.bundle, 'config.json'), JSON.stringify(spec), { mode: 0o600 });
-    const { pid } = await runtime.create({ id, paths, terminal: false, stdin: false, stdinOnce: false, logSizeMax: -1 });
+    const { pid } = await runtime.create({ id, paths, terminal: false, stdin: false, stdinOnce: false, logSizeMax: -1, podCgroup: pod.cgroup.path });
     await runtime.start(id);
     deps.logger.info(`pause container ${id} runs for sandbox ${pod.id}`, { image: imageName, pid });
     return { ...pause, pid };
   } catch (error) {
-    await stopPauseContainer(runtime, pause, deps.logger);
+    await stopPauseContainer(runtime, pause, deps.logger, deps.driver);
     throw new Error(`pause container from ${imageName} did not start: ${describeError(error)}`, { cause: error });
   }
 }
 
 /** Kills and deletes the pause container and removes what it used; safe to repeat. */
-export async function stopPauseContainer(runtime: OciRuntime, pause: PauseContainer, logger: Logger): Promise<void> {
+export async function stopPauseContainer(runtime: OciRuntime, pause: PauseContainer, logger: Logger, driver?: Pick<CgroupDriver, 'releaseContainer'>): Promise<void> {
   try {
     const state = await runtime.state(pause.id);
     if (state && state.status !== 'stopped') {
@@ -108,6 +108,7 @@ export async function stopPauseContainer(runtime: OciRuntime, pause: PauseContai
       for (let waited = 0; waited < EXIT_WAIT_MS && (await runtime.state(pause.id))?.status === 'running'; waited += 50) await delay(50);
     }
     await runtime.delete(pause.id);
+    await driver?.releaseContainer?.(pause.id);
   } catch (error) {
     logger.warn(`pause container ${pause.id}: ${describeError(error)}`);
   }

@@ -123,7 +123,7 @@ export class SandboxService {
         const deps = { config: this.config, images: this.images, driver: this.driver, logger: this.logger };
         pause = await startPauseContainer(deps, runtime, { id, files, cgroup, hostname, namespaces: podNamespaces, podConfig: config });
         const started = pause;
-        undo.push(() => stopPauseContainer(runtime, started, this.logger));
+        undo.push(() => stopPauseContainer(runtime, started, this.logger, this.driver));
       } else if (pidMode === 'POD') {
         pidHolder = await startPidHolder(dir);
         const holder = pidHolder;
@@ -188,7 +188,7 @@ export class SandboxService {
     const network = sandbox.namespaces.network === 'host' ? undefined : this.network();
     if (network) await network.tearDownPod(this.networkRequest(sandbox.id, sandbox.config, sandbox.namespaces.network));
     if (sandbox.pidHolder) await stopPidHolder(sandbox.pidHolder);
-    if (sandbox.pause) await stopPauseContainer(this.runtimes.forHandler(sandbox.pause.runtimeName), sandbox.pause, this.logger);
+    if (sandbox.pause) await stopPauseContainer(this.runtimes.forHandler(sandbox.pause.runtimeName), sandbox.pause, this.logger, this.driver);
     await unpinNamespaces(sandbox.dir);
     if (sandbox.files.shm !== '/dev/shm') await unmountPodShm(sandbox.files.shm);
     if (sandbox.state !== 'SANDBOX_NOTREADY') {

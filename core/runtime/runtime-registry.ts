@@ -23,6 +23,8 @@ export interface CreateContainerOptions {
   readonly stdinOnce: boolean;
   /** Bytes after which the log is rotated by the supervisor (-1: no limit). */
   readonly logSizeMax: number;
+  /** The pod's cgroup (where the cgroup driver may place the supervisor). */
+  readonly podCgroup?: string;
 }
 
 /** What the runtime knows of a container right now. */

@@ -22,6 +22,11 @@ export interface ConmonLaunch {
   readonly runtimeArgs: readonly string[];
   /** Pass --systemd-cgroup to conmon (and so to the runtime). */
   readonly systemdCgroup: boolean;
+  /**
+   * Called with conmon's pid while conmon waits on its start pipe, before it does anything:
+   * the cgroup driver moves it into a cgroup of its own (systemd: a transient scope).
+   */
+  readonly placeSupervisor?: (pid: number) => Promise<void>;
 }
 
 export async function launchUnderConmon(launch: ConmonLaunch): Promise<{ pid: number }> {
@@ -57,17 +62,31 @@ export async function launchUnderConmon(launch: ConmonLaunch): Promise<{ pid: nu
   const sync = fs.openSync(syncFile, 'w+', 0o600);
   const output = fs.openSync(logFile, 'a', 0o600);
   try {
+    const place = launch.placeSupervisor;
     const child = spawn(CONMON, args, {
       cwd: paths.bundle,
       detached: true,
-      stdio: ['ignore', output, output, sync],
-      env: { ...process.env, _OCI_SYNCPIPE: '3' },
+      // fd 4 is conmon's start pipe: it waits there until we have placed it.
+      stdio: ['ignore', output, output, sync, ...(place ? (['pipe'] as const) : [])],
+      env: { ...process.env, _OCI_SYNCPIPE: '3', ...(place ? { _OCI_STARTPIPE: '4' } : {}) },
     });
     const parentExit = new Promise<number | null>((resolve, reject) => {
       child.once('error', reject);
       child.once('exit', (code) => resolve(code));
     });
     child.unref();
+    if (place) {
+      const startPipe = child.stdio[4] as NodeJS.WritableStream | null;
+      try {
+        if (child.pid === undefined) throw new Error('conmon has no pid');
+        await place(child.pid);
+      } catch (error) {
+        child.kill('SIGKILL');
+        throw new Error(`conmon for container ${id} could not be placed in its own cgroup: ${describeError(error)}`, { cause: error });
+      } finally {
+        startPipe?.end(Buffer.from([0]));
+      }
+    }
     const code = await parentExit;
     if (code !== 0) throw new Error(`conmon exited with status ${code}: ${readTail(logFile)}`);
   } catch (error) {

@@ -1,6 +1,6 @@
 import type { DaemonConfig } from '../../config/daemon-config-schema';
 import { definePlugin, PluginType } from '../../core/plugin/plugin-manifest';
-import { RuntimeRegistry } from '../../core/tokens';
+import { CgroupDriver, RuntimeRegistry } from '../../core/tokens';
 import { RuncRuntime, runtimeRoot } from './runc-runtime';
 
 /** The runtime named "runc" unless daemon.json `runtimes` redefines it. */
@@ -18,9 +18,10 @@ export const runcPlugin = definePlugin({
   provides: (config) => runtimeEntries(config).map(([name]) => name),
   async init(ctx) {
     const registry = ctx.container.resolve<RuntimeRegistry>(RuntimeRegistry);
+    const driver = ctx.container.resolve<CgroupDriver>(CgroupDriver);
     for (const [name, entry] of runtimeEntries(ctx.daemonConfig)) {
       const root = runtimeRoot(ctx.daemonConfig.state, name);
-      const runtime = new RuncRuntime(name, entry.path, entry.runtimeArgs, root, ctx.daemonConfig.systemdCgroup);
+      const runtime = new RuncRuntime(name, entry.path, entry.runtimeArgs, root, ctx.daemonConfig.systemdCgroup, driver);
       registry.register(ctx.identity, runtime);
       const readiness = await runtime.checkReady();
       if (readiness.ready) ctx.logger.info(`runtime "${name}" ready`, runtime.describe());

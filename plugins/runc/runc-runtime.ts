@@ -3,7 +3,7 @@ import { describeError, ProgramError } from '../../core/errors';
 import { findExecutable } from '../../core/exec/find-executable';
 import { runProgram } from '../../core/exec/run-program';
 import type { ContainerRuntimePaths, CreateContainerOptions, OciRuntime, RuntimeContainerState } from '../../core/runtime/runtime-registry';
-import type { Readiness } from '../../core/tokens';
+import type { CgroupDriver, Readiness } from '../../core/tokens';
 import { launchUnderConmon, reopenConmonLog } from './conmon';
 
 const VERSION_TIMEOUT_MS = 10_000;
@@ -22,6 +22,7 @@ export class RuncRuntime implements OciRuntime {
     readonly runtimeArgs: readonly string[],
     private readonly root: string,
     private readonly systemdCgroup: boolean,
+    private readonly driver?: Pick<CgroupDriver, 'placeSupervisor'>,
   ) {}
 
   /** Ready when the binary answers `--version`; the reason says what failed otherwise. */
@@ -47,7 +48,10 @@ export class RuncRuntime implements OciRuntime {
     // conmon wants an absolute runtime path; daemon.json may name the binary only.
     const runtimePath = findExecutable(this.path);
     if (!runtimePath) return Promise.reject(new Error(`runtime "${this.name}": ${this.path} is not found on PATH`));
-    return launchUnderConmon({ options, runtimePath, runtimeArgs: this.globalArgs(), systemdCgroup: this.systemdCgroup });
+    const driver = this.driver;
+    const podCgroup = options.podCgroup;
+    const placeSupervisor = driver?.placeSupervisor && podCgroup !== undefined ? (pid: number) => driver.placeSupervisor?.(pid, options.id, podCgroup) ?? Promise.resolve() : undefined;
+    return launchUnderConmon({ options, runtimePath, runtimeArgs: this.globalArgs(), systemdCgroup: this.systemdCgroup, ...(placeSupervisor ? { placeSupervisor } : {}) });
   }
 
   async start(id: string): Promise<void> {

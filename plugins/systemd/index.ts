@@ -26,7 +26,7 @@ export const systemdPlugin = definePlugin({
     }
     ctx.onStop(() => connection.bus.disconnect());
     const parent = ctx.daemonConfig.cgroupParent || DEFAULT_PARENT;
-    ctx.provide(CgroupDriver, new SystemdDriver(detectCgroupMode(), connection.version, parent));
+    ctx.provide(CgroupDriver, new SystemdDriver(detectCgroupMode(), connection.version, parent, connection.bus));
     ctx.logger.info(`cgroup driver systemd (systemd ${connection.version})`, { parent });
   },
 });

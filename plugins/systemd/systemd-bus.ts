@@ -33,6 +33,35 @@ export class SystemdBus {
   disconnect(): void {
     this.bus.disconnect();
   }
+
+  /** Starts a transient scope holding `pids` in `slice` (how a supervisor gets a cgroup of its own). */
+  async startScope(name: string, slice: string, pids: readonly number[], description: string): Promise<void> {
+    const manager = await this.manager();
+    const properties = [
+      ['PIDs', new dbus.Variant('au', [...pids])],
+      ['Slice', new dbus.Variant('s', slice)],
+      ['Description', new dbus.Variant('s', description)],
+      ['CollectMode', new dbus.Variant('s', 'inactive-or-failed')],
+    ];
+    await manager['StartTransientUnit']?.(name, 'fail', properties, []);
+  }
+
+  /** Stops a unit; answers false when systemd does not know it (already gone). */
+  async stopUnit(name: string): Promise<boolean> {
+    const manager = await this.manager();
+    try {
+      await manager['StopUnit']?.(name, 'replace');
+      return true;
+    } catch (error) {
+      if (/NoSuchUnit|not loaded/i.test(`${(error as { type?: string }).type ?? ''} ${(error as Error).message}`)) return false;
+      throw error;
+    }
+  }
+
+  private async manager(): Promise<dbus.ClientInterface> {
+    const object = await this.bus.getProxyObject(SYSTEMD, MANAGER_PATH);
+    return object.getInterface(MANAGER_INTERFACE);
+  }
 }
 
 async function readManagerVersion(bus: dbus.MessageBus): Promise<string> {

@@ -1,7 +1,10 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { CGROUP_ROOT, type CgroupMode } from '../../core/cgroup/cgroup-mode';
 import { controllerDirIn, readCgroupStats } from '../../core/cgroup/read-cgroup-stats';
 import type { CgroupDriver, CgroupStats } from '../../core/tokens';
+import type { SystemdBus } from './systemd-bus';
 import { systemdCgroupDir, systemdContainerPath, systemdPodCgroup } from './systemd-paths';
 
 /** The systemd driver: pods and containers live in slices and scopes that systemd manages. */
@@ -13,7 +16,25 @@ export class SystemdDriver implements CgroupDriver {
     private readonly mode: CgroupMode,
     private readonly systemdVersion: string,
     private readonly defaultParent: string,
+    private readonly bus: Pick<SystemdBus, 'startScope' | 'stopUnit'>,
   ) {}
+
+  /** conmon gets a transient scope of its own in the pod's slice, as CRI-O gives it one. */
+  async placeSupervisor(pid: number, containerId: string, podCgroup: string): Promise<void> {
+    const unit = supervisorScope(containerId);
+    await this.bus.startScope(unit, podCgroup, [pid], `caisson supervisor of container ${containerId}`);
+    // StartTransientUnit queues a job; the move is done once the pid's cgroup names the scope.
+    const deadline = Date.now() + PLACE_TIMEOUT_MS;
+    while (!readCgroupOf(pid).includes(`/${unit}`)) {
+      if (Date.now() > deadline) throw new Error(`pid ${pid} did not move into ${unit} within ${PLACE_TIMEOUT_MS} ms`);
+      await delay(10);
+    }
+  }
+
+  /** Stops what systemd may still hold for a removed container: its scope and its supervisor's. */
+  async releaseContainer(containerId: string): Promise<void> {
+    for (const unit of [`caisson-${containerId}.scope`, supervisorScope(containerId)]) await this.bus.stopUnit(unit);
+  }
 
   describe(): Record<string, string> {
     return { cgroupVersion: this.mode, systemdVersion: this.systemdVersion, defaultParent: this.defaultParent };
@@ -40,5 +61,19 @@ export class SystemdDriver implements CgroupDriver {
 
   async readStats(cgroupsPath: string): Promise<CgroupStats | undefined> {
     return readCgroupStats(this.mode, controllerDirIn(this.mode, this.cgroupDirs(cgroupsPath)));
+  }
+}
+
+const PLACE_TIMEOUT_MS = 5_000;
+
+export function supervisorScope(containerId: string): string {
+  return `caisson-conmon-${containerId}.scope`;
+}
+
+function readCgroupOf(pid: number): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+  } catch {
+    return '';
   }
 }

@@ -36,8 +36,8 @@ describe('systemd cgroup driver under a real systemd', function () {
     logs = path.join(root, 'pod-logs');
     fs.mkdirSync(logs);
     fs.mkdirSync(path.join(root, 'run'));
-    const socket = path.join(root, 'run', 'caisson.sock');
-    const config = writeDaemonJson(root, {
+    socket = path.join(root, 'run', 'caisson.sock');
+    daemonConfig = {
       'systemd-cgroup': true,
       hosts: [`unix://${socket}`],
       graph: path.join(root, 'lib'),
@@ -46,12 +46,20 @@ describe('systemd cgroup driver under a real systemd', function () {
       group: 'root',
       'network-plugin': 'none',
       'insecure-registries': [registry.host],
-    });
-    daemon = spawnInside(systemd, [path.join(systemd.checkout, 'bin', 'caissond'), '--config', config]);
-    await waitUntilServing(daemon, socket, 30_000);
-    client = new CriClient(socket);
+    };
+    await startDaemon(daemonConfig);
     await client.call('PullImage', { image: { image } });
   });
+
+  let daemonConfig: Record<string, unknown>;
+  let socket: string;
+  /** (Re)starts caissond inside with this daemon.json, and connects the client. */
+  const startDaemon = async (config: Record<string, unknown>): Promise<void> => {
+    const file = writeDaemonJson(systemd.workDir, config);
+    daemon = spawnInside(systemd, [path.join(systemd.checkout, 'bin', 'caissond'), '--config', file]);
+    await waitUntilServing(daemon, socket, 30_000);
+    client = new CriClient(socket);
+  };
 
   after(async () => {
     client?.close();
@@ -95,12 +103,18 @@ describe('systemd cgroup driver under a real systemd', function () {
       .filter(Boolean)
       .map((pid) => fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim());
     assert.ok(commands.length > 0 && commands.every((c) => c === 'sh' || c === 'sleep'), `processes in the scope: ${commands.join(', ')}`);
+    // conmon has a scope of its own in the pod's slice, as CRI-O gives it.
+    const conmonScope = `caisson-conmon-${id}.scope`;
+    assert.equal(inside('systemctl', 'is-active', conmonScope).stdout.trim(), 'active');
+    const conmonProcs = fs.readFileSync(path.join(sliceDir, conmonScope, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean);
+    assert.deepEqual(conmonProcs.map((pid) => fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim()), ['conmon']);
     const stats = await client.call('ContainerStats', { container_id: id });
     assert.ok(Number(stats.stats?.memory?.working_set_bytes?.value ?? 0) > 0, `stats: ${JSON.stringify(stats.stats?.memory)}`);
 
     await client.call('StopContainer', { container_id: id, timeout: '10' });
     await client.call('RemovePodSandbox', { pod_sandbox_id: podId });
     assert.equal(fs.existsSync(scopeDir), false, `${scopeDir} is left behind`);
+    assert.equal(fs.existsSync(path.join(sliceDir, conmonScope)), false, `${conmonScope} is left behind`);
     assert.notEqual(inside('systemctl', 'is-active', `caisson-${id}.scope`).stdout.trim(), 'active');
   });
 
@@ -136,6 +150,24 @@ describe('systemd cgroup driver under a real systemd', function () {
     await client.call('RemovePodSandbox', { pod_sandbox_id: podId });
     const leftovers = inside('systemctl', 'list-units', '--all', '--no-legend', '--plain', 'caisson*').stdout.trim();
     assert.equal(leftovers, '', `units left behind:\n${leftovers}`);
+  });
+
+  it('refuses a restart with "systemd-cgroup": false while a pod made under systemd exists', async () => {
+    const podId = await runPod(client, podConfig(logs));
+    client.close();
+    // The spawned process is nsenter; caissond is its child (in systemd's PID namespace).
+    const nsenterPid = daemon.child.pid ?? 0;
+    const caissondPid = Number(fs.readFileSync(`/proc/${nsenterPid}/task/${nsenterPid}/children`, 'utf8').trim().split(' ')[0]);
+    process.kill(caissondPid, 'SIGTERM');
+    assert.equal(await daemon.exited, 0);
+    const flipped = spawnInside(systemd, [path.join(systemd.checkout, 'bin', 'caissond'), '--config', writeDaemonJson(systemd.workDir, { ...daemonConfig, 'systemd-cgroup': false })]);
+    assert.equal(await flipped.exited, 1);
+    assert.match(
+      flipped.output(),
+      new RegExp(`cgroup driver "cgroupfs" was chosen \\("systemd-cgroup": false in daemon.json\\), but the driver in use is "systemd" and 1 sandbox and 0 containers made under it still exist \\(${podId}\\)`),
+    );
+    await startDaemon(daemonConfig);
+    await client.call('RemovePodSandbox', { pod_sandbox_id: podId });
   });
 });
 
