@@ -2,6 +2,7 @@ import { imagesPlugin } from '../core/services/images/images-plugin';
 import { execPlugin } from '../core/services/exec/exec-plugin';
 import { podsPlugin } from '../core/services/pods/pods-plugin';
 import { statsPlugin } from '../core/services/stats/stats-plugin';
+import { streamingPlugin } from '../core/services/streaming/streaming-plugin';
 import { runtimeInfoPlugin } from '../core/services/runtime-info/runtime-info-plugin';
 import type { AnyPluginManifest } from '../core/plugin/plugin-entry';
 import { cgroupfsPlugin } from './cgroupfs';
@@ -24,5 +25,6 @@ export const builtinPlugins: readonly AnyPluginManifest[] = [
   podsPlugin,
   statsPlugin,
   execPlugin,
+  streamingPlugin,
   podEventsPlugin,
 ];

@@ -158,7 +158,7 @@ describe('caissond process', () => {
     const info = JSON.parse((await run(process.execPath, [cli, '-H', host, '-o', 'json', 'info'])).stdout);
     assert.equal(info.conditions[0].type, 'RuntimeReady');
     assert.equal(info.conditions[0].status, true);
-    assert.deepEqual(info.info.plugins, ['cgroup-driver.cgroupfs', 'runtime.runc', 'service.runtime-info', 'image.images', 'service.pods', 'service.stats', 'service.exec']);
+    assert.deepEqual(info.info.plugins, ['cgroup-driver.cgroupfs', 'runtime.runc', 'service.runtime-info', 'image.images', 'service.pods', 'service.stats', 'service.exec', 'service.streaming']);
     const infoTable = (await run(process.execPath, [cli, '-H', host, 'info'])).stdout;
     assert.match(infoTable, /^RuntimeReady +true$/m);
     assert.match(infoTable, /^NetworkReady +false \(NetworkPluginNotReady: network plugin "none" is not loaded in this caissond\)$/m);

@@ -46,7 +46,7 @@ describe('CRI runtime info over the socket', () => {
     const d = await daemons.start({ config: { runtimes: { 'runc-debug': { path: 'runc', 'runtime-args': ['--debug'] } } } });
     const { info } = await d.client().call('Status', { verbose: true });
     assert.ok(info);
-    assert.deepEqual(JSON.parse(info['plugins'] ?? ''), ['cgroup-driver.cgroupfs', 'runtime.runc', 'service.runtime-info', 'image.images', 'service.pods', 'service.stats', 'service.exec']);
+    assert.deepEqual(JSON.parse(info['plugins'] ?? ''), ['cgroup-driver.cgroupfs', 'runtime.runc', 'service.runtime-info', 'image.images', 'service.pods', 'service.stats', 'service.exec', 'service.streaming']);
     assert.equal(JSON.parse(info['handlers'] ?? '')['Status'], 'service.runtime-info');
     assert.equal(JSON.parse(info['cgroupDriver'] ?? '').name, 'cgroupfs');
     const runtimes = JSON.parse(info['runtimes'] ?? '');
@@ -83,9 +83,9 @@ describe('CRI runtime info over the socket', () => {
   it('answers UNIMPLEMENTED, saying what would enable it, for RPCs nobody contributes', async () => {
     const d = await daemons.start();
     const client = d.client();
-    await assert.rejects(client.call('Exec', { container_id: 'c1', cmd: ['sh'], stdout: true }), {
+    await assert.rejects(client.call('Attach', { container_id: 'c1', stdout: true }), {
       code: grpc.status.UNIMPLEMENTED,
-      details: 'Exec is not implemented by this caissond: no loaded plugin provides the streaming server (exec, attach, port-forward) yet',
+      details: 'Attach is not implemented by this caissond: attaching to a container is not implemented yet (Exec and PortForward are)',
     });
   });
 

@@ -43,6 +43,8 @@ export function testDaemonConfig(root: string, config: DaemonConfigFile = {}): D
     group: 'root',
     // Pods get loopback only unless a test sets up a CNI network of its own (cni tests do).
     'network-plugin': 'none',
+    // A free port for the streaming server, so test daemons never collide.
+    'websocket-server-listening-port': 0,
     ...config,
   };
 }

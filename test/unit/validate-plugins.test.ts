@@ -23,12 +23,12 @@ const runtime = definePlugin({ id: 'rt', type: PluginType.Runtime, provides: () 
 describe('plugin validation', () => {
   it('orders the built-ins: driver, then runtime, then services', () => {
     const order = validatePlugins(given(...builtinPlugins), config()).map((p) => p.identity);
-    assert.deepEqual(order, ['cgroup-driver.cgroupfs', 'runtime.runc', 'network.cni', 'service.runtime-info', 'image.images', 'service.pods', 'service.stats', 'service.exec']);
+    assert.deepEqual(order, ['cgroup-driver.cgroupfs', 'runtime.runc', 'network.cni', 'service.runtime-info', 'image.images', 'service.pods', 'service.stats', 'service.exec', 'service.streaming']);
   });
 
   it('selects the systemd driver with "systemd-cgroup": true', () => {
     const order = validatePlugins(given(...builtinPlugins), config({ 'systemd-cgroup': true })).map((p) => p.identity);
-    assert.deepEqual(order, ['cgroup-driver.systemd', 'runtime.runc', 'network.cni', 'service.runtime-info', 'image.images', 'service.pods', 'service.stats', 'service.exec']);
+    assert.deepEqual(order, ['cgroup-driver.systemd', 'runtime.runc', 'network.cni', 'service.runtime-info', 'image.images', 'service.pods', 'service.stats', 'service.exec', 'service.streaming']);
   });
 
   it('puts requirements first, whatever the list order', () => {
@@ -93,7 +93,7 @@ describe('plugin validation', () => {
       given(...builtinPlugins),
       config({ runtimes: { 'runc-debug': { path: 'runc', 'runtime-args': ['--debug'] } }, 'cri-runtimes': { debug: 'runc-debug' } }),
     );
-    assert.equal(ok.length, 8);
+    assert.equal(ok.length, 9);
   });
 
   it('checks manifest shape: id pattern, type, init', () => {

@@ -2,7 +2,7 @@ import { definePlugin, PluginType } from '../../plugin/plugin-manifest';
 import { ContainerService, RuntimeRegistry } from '../../tokens';
 import { execSyncHandler } from './exec-sync-handler';
 
-/** service.exec: commands in running containers (ExecSync; Exec and Attach come with streaming). */
+/** service.exec: ExecSync (interactive Exec is served by service.streaming). */
 export const execPlugin = definePlugin({
   id: 'exec',
   type: PluginType.Service,

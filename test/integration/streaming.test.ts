@@ -1,0 +1,174 @@
+import assert from 'node:assert/strict';
+import * as grpc from '@grpc/grpc-js';
+import WebSocket from 'ws';
+import type { CriClient } from '../../cli/cri-client';
+import { busyboxBaseLayer, pushImage } from '../support/images/image-builder';
+import { BUSYBOX_CONFIG } from '../support/images/standard-images';
+import { containerConfig, podConfig, runPod, startContainer, waitForExit } from '../support/pod-fixtures';
+import { startTestRegistry, type TestRegistry } from '../support/registry/test-registry';
+import { makeTempRoot, removeTempRoot } from '../support/temp-root';
+import { useTestDaemons } from '../support/test-daemon';
+
+// Exec and PortForward over WebSocket with real runc and conmon: a client written against the
+// Kubernetes channel protocol (the `ws` package, as any WebSocket peer would), not the server's code.
+
+interface Session {
+  /** Bytes received per channel (without the channel byte), in order. */
+  readonly channels: Map<number, Buffer>;
+  readonly closeCode: number;
+}
+
+/** Opens `url` with `protocols`, runs `drive` on the open socket, and resolves when it closes. */
+function session(url: string, protocols: string[], drive: (ws: WebSocket) => void = () => undefined): Promise<Session> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, protocols);
+    const channels = new Map<number, Buffer>();
+    ws.on('open', () => drive(ws));
+    ws.on('message', (data: Buffer) => {
+      const channel = data[0];
+      if (channel === undefined) return;
+      channels.set(channel, Buffer.concat([channels.get(channel) ?? Buffer.alloc(0), data.subarray(1)]));
+    });
+    ws.on('close', (code) => resolve({ channels, closeCode: code }));
+    ws.on('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      res.on('end', () => reject(new Error(`HTTP ${res.statusCode}: ${body}`)));
+    });
+    ws.on('error', reject);
+  });
+}
+
+const text = (s: Session, channel: number): string => s.channels.get(channel)?.toString() ?? '';
+
+describe('streaming: Exec and PortForward over WebSocket', function () {
+  this.timeout(120_000);
+  const daemons = useTestDaemons();
+  let registry: TestRegistry;
+  let image: string;
+  let logs: string;
+
+  before(async () => {
+    registry = await startTestRegistry();
+    await pushImage(registry, { repository: 'busybox', tags: ['latest'], layers: [busyboxBaseLayer()], config: BUSYBOX_CONFIG });
+    image = `${registry.host}/busybox:latest`;
+  });
+  after(async () => registry?.stop());
+  beforeEach(() => (logs = makeTempRoot('streamlogs')));
+  afterEach(() => removeTempRoot(logs));
+
+  const start = async (): Promise<{ client: CriClient; podId: string; pod: Record<string, unknown> }> => {
+    const d = await daemons.start({
+      config: { 'insecure-registries': [registry.host], 'websocket-server-listening-port': 0 },
+    });
+    const client = d.client();
+    await client.call('PullImage', { image: { image } });
+    const pod = podConfig(logs);
+    const podId = await runPod(client, pod);
+    return { client, podId, pod };
+  };
+
+  it('execs a command: stdout, stderr and exit code 3 as a Failure Status; the token works once', async () => {
+    const { client, podId, pod } = await start();
+    const id = await startContainer(client, podId, pod, containerConfig('sleeper', image, ['sleep', '300']));
+    const { url } = await client.call('Exec', { container_id: id, cmd: ['sh', '-c', 'echo out; echo err >&2; exit 3'], stdout: true, stderr: true });
+    assert.match(String(url), /^http:\/\/127\.0\.0\.1:\d+\/exec\/[A-Za-z0-9_-]{22}$/);
+    const result = await session(String(url), ['v5.channel.k8s.io']);
+    assert.equal(text(result, 1), 'out\n');
+    assert.equal(text(result, 2), 'err\n');
+    assert.deepEqual(JSON.parse(text(result, 3)), {
+      metadata: {},
+      status: 'Failure',
+      message: 'command terminated with non-zero exit code: error executing command, exit status 3',
+      reason: 'NonZeroExitCode',
+      details: { causes: [{ reason: 'ExitCode', message: '3' }] },
+    });
+    assert.equal(result.closeCode, 1000);
+    await assert.rejects(session(String(url), ['v5.channel.k8s.io']), {
+      message: 'HTTP 404: exec session not found: the token is unknown, already used or expired (tokens work once, within one minute)\n',
+    });
+
+    const ok = await client.call('Exec', { container_id: id, cmd: ['true'], stdout: true });
+    const success = await session(String(ok.url), ['v4.channel.k8s.io']);
+    assert.deepEqual(JSON.parse(text(success, 3)), { metadata: {}, status: 'Success' });
+  });
+
+  it('pipes stdin to the command and closes it on a v5 half-close', async () => {
+    const { client, podId, pod } = await start();
+    const id = await startContainer(client, podId, pod, containerConfig('sleeper', image, ['sleep', '300']));
+    const { url } = await client.call('Exec', { container_id: id, cmd: ['cat'], stdin: true, stdout: true, stderr: true });
+    const result = await session(String(url), ['v5.channel.k8s.io'], (ws) => {
+      ws.send(Buffer.concat([Buffer.from([0]), Buffer.from('hello\n')]));
+      ws.send(Buffer.concat([Buffer.from([0]), Buffer.from('world\n')]));
+      ws.send(Buffer.from([255, 0]));
+    });
+    assert.equal(text(result, 1), 'hello\nworld\n');
+    assert.deepEqual(JSON.parse(text(result, 3)), { metadata: {}, status: 'Success' });
+  });
+
+  it('answers TTY exec with a Failure Status: not supported yet', async () => {
+    const { client, podId, pod } = await start();
+    const id = await startContainer(client, podId, pod, containerConfig('sleeper', image, ['sleep', '300']));
+    const { url } = await client.call('Exec', { container_id: id, cmd: ['sh'], tty: true, stdin: true, stdout: true });
+    const result = await session(String(url), ['v5.channel.k8s.io']);
+    assert.equal(JSON.parse(text(result, 3)).status, 'Failure');
+    assert.match(JSON.parse(text(result, 3)).message, /^exec with a TTY in container [0-9a-f]+ is not supported yet/);
+  });
+
+  it('validates Exec and PortForward requests', async () => {
+    const { client, podId, pod } = await start();
+    const id = await startContainer(client, podId, pod, containerConfig('quick', image, ['true']));
+    await assert.rejects(client.call('Exec', { container_id: id, cmd: ['true'] }), {
+      code: grpc.status.INVALID_ARGUMENT,
+      details: `Exec in container ${id}: one of stdin, stdout or stderr must be set`,
+    });
+    await assert.rejects(client.call('Exec', { container_id: id, cmd: ['sh'], tty: true, stdout: true, stderr: true }), {
+      code: grpc.status.INVALID_ARGUMENT,
+      details: `Exec in container ${id}: tty and stderr cannot both be set (a terminal merges stderr into stdout)`,
+    });
+    await assert.rejects(client.call('Exec', { container_id: 'nope', cmd: ['true'], stdout: true }), { code: grpc.status.NOT_FOUND, details: 'container nope not found' });
+    await waitForExit(client, id);
+    await assert.rejects(client.call('Exec', { container_id: id, cmd: ['true'], stdout: true }), {
+      code: grpc.status.FAILED_PRECONDITION,
+      details: `container ${id} is not running (CONTAINER_EXITED); Exec needs a running container`,
+    });
+    await assert.rejects(client.call('PortForward', { pod_sandbox_id: 'nope', port: [80] }), { code: grpc.status.NOT_FOUND, details: 'sandbox nope not found' });
+    await client.call('StopPodSandbox', { pod_sandbox_id: podId });
+    await assert.rejects(client.call('PortForward', { pod_sandbox_id: podId, port: [80] }), {
+      code: grpc.status.FAILED_PRECONDITION,
+      details: `sandbox ${podId} is not ready (SANDBOX_NOTREADY); PortForward needs a ready sandbox`,
+    });
+  });
+
+  it('forwards a port into the pod network namespace: an HTTP GET to busybox httpd', async () => {
+    const { client, podId, pod } = await start();
+    await startContainer(client, podId, pod, containerConfig('web', image, ['sh', '-c', 'mkdir -p /www && echo hello from the pod > /www/index.html && exec httpd -f -p 8080 -h /www']));
+    const { url } = await client.call('PortForward', { pod_sandbox_id: podId, port: [8080] });
+    assert.match(String(url), /^http:\/\/127\.0\.0\.1:\d+\/portforward\/[A-Za-z0-9_-]{22}$/);
+    let page = '';
+    for (let attempt = 0; attempt < 50 && !page.includes('hello from the pod'); attempt++) {
+      const { url: fresh } = await client.call('PortForward', { pod_sandbox_id: podId, port: [8080] });
+      const result = await session(`${String(fresh)}?port=8080`, ['portforward.k8s.io'], (ws) => {
+        ws.send(Buffer.concat([Buffer.from([0]), Buffer.from('GET / HTTP/1.0\r\nHost: localhost\r\n\r\n')]));
+      });
+      const data = result.channels.get(0) ?? Buffer.alloc(0);
+      assert.deepEqual([...data.subarray(0, 2)], [0x90, 0x1f], 'the data channel starts with the port, little-endian');
+      page = data.subarray(2).toString();
+      if (!page.includes('hello from the pod')) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.match(page, /^HTTP\/1\.[01] 200 OK/);
+    assert.match(page, /hello from the pod\n$/);
+
+    // Two connections at once, each on its own URL; and one URL forwarding two ports (channels 0-1 and 2-3).
+    const get = async (ports: string, channels: number[]): Promise<string[]> => {
+      const { url: fresh } = await client.call('PortForward', { pod_sandbox_id: podId, port: [8080] });
+      const result = await session(`${String(fresh)}?port=${ports}`, ['portforward.k8s.io'], (ws) => {
+        for (const c of channels) ws.send(Buffer.concat([Buffer.from([c]), Buffer.from('GET / HTTP/1.0\r\n\r\n')]));
+      });
+      return channels.map((c) => (result.channels.get(c) ?? Buffer.alloc(0)).subarray(2).toString());
+    };
+    const pages = (await Promise.all([get('8080', [0]), get('8080', [0]), get('8080,8080', [0, 2])])).flat();
+    assert.equal(pages.length, 4);
+    for (const p of pages) assert.match(p, /hello from the pod\n$/);
+  });
+});
