@@ -5,12 +5,11 @@ import * as path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { packageInfo } from '../../core/package-info';
-import { busyboxBaseLayer, pushImage } from '../support/images/image-builder';
-import { BUSYBOX_CONFIG } from '../support/images/standard-images';
 import { podConfig } from '../support/pod-fixtures';
-import { startTestRegistry, type TestRegistry } from '../support/registry/test-registry';
+import type { TestRegistry } from '../support/registry/test-registry';
 import { makeTempRoot, removeTempRoot } from '../support/temp-root';
 import { useTestDaemons, type TestDaemon } from '../support/test-daemon';
+import { startBusyboxRegistry } from '../support/busybox-registry';
 
 // The crictl-like pod and container commands of bin/caisson (from dist/, built by `npm test`),
 // run as child processes against an in-process daemon with real runc and conmon, and busybox from
@@ -39,11 +38,7 @@ describe('caisson pod and container commands', function () {
   let dir: string;
   const children = new Set<ChildProcess>();
 
-  before(async () => {
-    registry = await startTestRegistry();
-    await pushImage(registry, { repository: 'busybox', tags: ['latest'], layers: [busyboxBaseLayer()], config: BUSYBOX_CONFIG });
-    image = `${registry.host}/busybox:latest`;
-  });
+  before(async () => ({ registry, image } = await startBusyboxRegistry()));
   after(async () => registry?.stop());
   beforeEach(() => (dir = makeTempRoot('cli-pods')));
   // Registered after useTestDaemons' hook, so it runs once the daemon and conmon are gone.

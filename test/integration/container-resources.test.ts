@@ -7,12 +7,11 @@ import { packageInfo } from '../../core/package-info';
 import * as grpc from '@grpc/grpc-js';
 import type { CriClient } from '../../cli/cri-client';
 import { detectCgroupMode } from '../../core/cgroup/cgroup-mode';
-import { busyboxBaseLayer, pushImage } from '../support/images/image-builder';
-import { BUSYBOX_CONFIG } from '../support/images/standard-images';
 import { containerConfig, podConfig, runPod, startContainer, waitForExit } from '../support/pod-fixtures';
-import { startTestRegistry, type TestRegistry } from '../support/registry/test-registry';
+import type { TestRegistry } from '../support/registry/test-registry';
 import { makeTempRoot, removeTempRoot } from '../support/temp-root';
 import { useTestDaemons } from '../support/test-daemon';
+import { startBusyboxRegistry } from '../support/busybox-registry';
 
 // Memory limits that bite (OOMKilled, every time) and limits changed on a running container.
 
@@ -23,11 +22,7 @@ describe('container resources', function () {
   let image: string;
   let logs: string;
 
-  before(async () => {
-    registry = await startTestRegistry();
-    await pushImage(registry, { repository: 'busybox', tags: ['latest'], layers: [busyboxBaseLayer()], config: BUSYBOX_CONFIG });
-    image = `${registry.host}/busybox:latest`;
-  });
+  before(async () => ({ registry, image } = await startBusyboxRegistry()));
   after(async () => registry?.stop());
   beforeEach(() => (logs = makeTempRoot('reslogs')));
   afterEach(() => removeTempRoot(logs));

@@ -9,12 +9,11 @@ import { withExecOption } from '../../core/containers/exec-sync';
 import { loadCriServices } from '../../core/cri/cri-proto';
 import type { ExecSyncResponse__Output } from '../../core/cri/generated/runtime/v1/ExecSyncResponse';
 import { packageInfo } from '../../core/package-info';
-import { busyboxBaseLayer, pushImage } from '../support/images/image-builder';
-import { BUSYBOX_CONFIG } from '../support/images/standard-images';
 import { containerConfig, podConfig, runPod, startContainer, waitForExit } from '../support/pod-fixtures';
-import { startTestRegistry, type TestRegistry } from '../support/registry/test-registry';
+import type { TestRegistry } from '../support/registry/test-registry';
 import { makeTempRoot, removeTempRoot } from '../support/temp-root';
 import { useTestDaemons, type TestDaemon } from '../support/test-daemon';
+import { startBusyboxRegistry } from '../support/busybox-registry';
 
 // ExecSync with real runc and conmon (service.exec on top of service.pods), busybox from a local
 // docker-registry, and `caisson exec` (bin/caisson from dist/: run `npm run build` first).
@@ -31,11 +30,7 @@ describe('ExecSync', function () {
   let logs: string;
   const rawClients: grpc.Client[] = [];
 
-  before(async () => {
-    registry = await startTestRegistry();
-    await pushImage(registry, { repository: 'busybox', tags: ['latest'], layers: [busyboxBaseLayer()], config: BUSYBOX_CONFIG });
-    image = `${registry.host}/busybox:latest`;
-  });
+  before(async () => ({ registry, image } = await startBusyboxRegistry()));
   after(async () => registry?.stop());
   beforeEach(() => (logs = makeTempRoot('exec-logs')));
   // Registered after useTestDaemons' hook, so it runs once the daemon and its containers are gone.

@@ -8,12 +8,11 @@ import { loadCriServices } from '../../core/cri/cri-proto';
 import type { ContainerEventResponse__Output } from '../../core/cri/generated/runtime/v1/ContainerEventResponse';
 import type { ContainerStatus__Output } from '../../core/cri/generated/runtime/v1/ContainerStatus';
 import { packageInfo } from '../../core/package-info';
-import { busyboxBaseLayer, pushImage } from '../support/images/image-builder';
-import { BUSYBOX_CONFIG } from '../support/images/standard-images';
 import { containerConfig, podConfig, runPod, startContainer, waitForExit } from '../support/pod-fixtures';
-import { startTestRegistry, type TestRegistry } from '../support/registry/test-registry';
+import type { TestRegistry } from '../support/registry/test-registry';
 import { makeTempRoot, removeTempRoot } from '../support/temp-root';
 import { useTestDaemons, type TestDaemon } from '../support/test-daemon';
+import { startBusyboxRegistry } from '../support/busybox-registry';
 
 // GetContainerEvents through the pod-events plugin, with real runc and conmon and busybox from a
 // local docker-registry: the sequence for a pod's life, several subscribers, OOM, a subscriber
@@ -42,11 +41,7 @@ describe('pod lifecycle events (events.pod-events)', function () {
   const streams: EventStream[] = [];
   const children = new Set<ChildProcess>();
 
-  before(async () => {
-    registry = await startTestRegistry();
-    await pushImage(registry, { repository: 'busybox', tags: ['latest'], layers: [busyboxBaseLayer()], config: BUSYBOX_CONFIG });
-    image = `${registry.host}/busybox:latest`;
-  });
+  before(async () => ({ registry, image } = await startBusyboxRegistry()));
   after(async () => registry?.stop());
   beforeEach(() => (logs = makeTempRoot('pod-events')));
   // Registered after useTestDaemons' hook, so it runs once the daemon is gone.

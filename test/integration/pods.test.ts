@@ -6,10 +6,11 @@ import type { CriClient } from '../../cli/cri-client';
 import { busyboxBaseLayer, pushImage, type PushedImage } from '../support/images/image-builder';
 import { BUSYBOX_CONFIG } from '../support/images/standard-images';
 import { containerConfig, criLogLines, podConfig, runPod, startContainer, waitForExit } from '../support/pod-fixtures';
-import { startTestRegistry, type TestRegistry } from '../support/registry/test-registry';
+import type { TestRegistry } from '../support/registry/test-registry';
 import { makeTempRoot, removeTempRoot } from '../support/temp-root';
 import { runProgram } from '../../core/exec/run-program';
 import { useTestDaemons, type TestDaemon } from '../support/test-daemon';
+import { startBusyboxRegistry } from '../support/busybox-registry';
 
 // Pods and containers with real runc and conmon, images from a local docker-registry.
 
@@ -21,11 +22,7 @@ describe('pods and containers', function () {
   let image: string;
   let logs: string;
 
-  before(async () => {
-    registry = await startTestRegistry();
-    busybox = await pushImage(registry, { repository: 'busybox', tags: ['latest'], layers: [busyboxBaseLayer()], config: BUSYBOX_CONFIG });
-    image = `${registry.host}/busybox:latest`;
-  });
+  before(async () => ({ registry, image, busybox } = await startBusyboxRegistry()));
   after(async () => registry?.stop());
   beforeEach(() => (logs = makeTempRoot('podlogs')));
   afterEach(() => removeTempRoot(logs));

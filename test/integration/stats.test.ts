@@ -8,12 +8,11 @@ import * as grpc from '@grpc/grpc-js';
 import type { CriClient } from '../../cli/cri-client';
 import { packageInfo } from '../../core/package-info';
 import { parseSwapTotal } from '../../core/stats/host-swap';
-import { busyboxBaseLayer, pushImage } from '../support/images/image-builder';
-import { BUSYBOX_CONFIG } from '../support/images/standard-images';
 import { containerConfig, podConfig, runPod, startContainer, waitForExit } from '../support/pod-fixtures';
-import { startTestRegistry, type TestRegistry } from '../support/registry/test-registry';
+import type { TestRegistry } from '../support/registry/test-registry';
 import { makeTempRoot, removeTempRoot } from '../support/temp-root';
 import { useTestDaemons, type TestDaemon } from '../support/test-daemon';
+import { startBusyboxRegistry } from '../support/busybox-registry';
 
 // The CRI stats and metrics RPCs (service.stats) on real containers: runc and conmon, the
 // cgroupfs driver, busybox from a local docker-registry, and the pods' own network namespaces.
@@ -35,11 +34,7 @@ describe('CRI stats and metrics', function () {
   let logs: string;
   const children = new Set<ChildProcess>();
 
-  before(async () => {
-    registry = await startTestRegistry();
-    await pushImage(registry, { repository: 'busybox', tags: ['latest'], layers: [busyboxBaseLayer()], config: BUSYBOX_CONFIG });
-    image = `${registry.host}/busybox:latest`;
-  });
+  before(async () => ({ registry, image } = await startBusyboxRegistry()));
   after(async () => registry?.stop());
   beforeEach(() => (logs = makeTempRoot('statslogs')));
   afterEach(() => {

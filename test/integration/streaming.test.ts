@@ -2,12 +2,11 @@ import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import WebSocket from 'ws';
 import type { CriClient } from '../../cli/cri-client';
-import { busyboxBaseLayer, pushImage } from '../support/images/image-builder';
-import { BUSYBOX_CONFIG } from '../support/images/standard-images';
 import { containerConfig, podConfig, runPod, startContainer, waitForExit } from '../support/pod-fixtures';
-import { startTestRegistry, type TestRegistry } from '../support/registry/test-registry';
+import type { TestRegistry } from '../support/registry/test-registry';
 import { makeTempRoot, removeTempRoot } from '../support/temp-root';
 import { useTestDaemons } from '../support/test-daemon';
+import { startBusyboxRegistry } from '../support/busybox-registry';
 
 // Exec and PortForward over WebSocket with real runc and conmon: a client written against the
 // Kubernetes channel protocol (the `ws` package, as any WebSocket peer would), not the server's code.
@@ -48,11 +47,7 @@ describe('streaming: Exec and PortForward over WebSocket', function () {
   let image: string;
   let logs: string;
 
-  before(async () => {
-    registry = await startTestRegistry();
-    await pushImage(registry, { repository: 'busybox', tags: ['latest'], layers: [busyboxBaseLayer()], config: BUSYBOX_CONFIG });
-    image = `${registry.host}/busybox:latest`;
-  });
+  before(async () => ({ registry, image } = await startBusyboxRegistry()));
   after(async () => registry?.stop());
   beforeEach(() => (logs = makeTempRoot('streamlogs')));
   afterEach(() => removeTempRoot(logs));
