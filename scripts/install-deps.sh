@@ -6,9 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Runtime: runc runs containers, conmon supervises them, util-linux pins namespaces, iproute2 and
-# the CNI plugins wire pods, dbus talks to systemd; tar, attr (setfattr) and zstd unpack layers. Tests add a registry, busybox to build
+# the CNI plugins (with iptables for portmap) wire pods, procps sets pod sysctls, dbus talks to
+# systemd; tar, attr (setfattr) and zstd unpack layers. Tests add a registry, busybox to build
 # images from, skopeo as the pull benchmark's floor, and htpasswd for registry auth.
-RUNTIME_PACKAGES=(runc conmon util-linux iproute2 containernetworking-plugins dbus ca-certificates tar attr zstd)
+RUNTIME_PACKAGES=(runc conmon util-linux procps iproute2 iptables containernetworking-plugins dbus ca-certificates tar attr zstd)
 BUILD_PACKAGES=(python3 make g++)
 TEST_PACKAGES=(docker-registry busybox-static skopeo apache2-utils openssl systemd)
 
