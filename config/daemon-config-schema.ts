@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 // The shape of daemon.json. Key names follow iSulad's where iSulad has the key, so an operator
@@ -61,6 +62,10 @@ export const daemonConfigFileSchema = z
     'registry-host-mirrors': z.record(z.string().min(1), z.array(z.string().min(1))).optional(),
     'insecure-registries': z.array(z.string().min(1)).optional(),
     'websocket-server-listening-port': portNumber.optional(),
+    'websocket-server-listening-address': z
+      .string()
+      .refine((value) => isIP(value) !== 0, { message: 'must be an IP address such as "127.0.0.1", "0.0.0.0" or "::1" (the streaming server binds it)' })
+      .optional(),
     'container-log': containerLog.optional(),
     plugins: z.array(z.string().min(1)).optional(),
     'plugin-config': z.record(z.string().min(1), z.record(z.unknown())).optional(),
@@ -104,6 +109,8 @@ export interface DaemonConfig {
   readonly registryHostMirrors: Readonly<Record<string, readonly string[]>>;
   readonly insecureRegistries: readonly string[];
   readonly websocketServerListeningPort: number;
+  /** The streaming server's bind address (and the host of the URLs it hands out). */
+  readonly websocketServerListeningAddress: string;
   readonly containerLog: { readonly maxSize: string; readonly maxFile: number };
   readonly plugins: readonly string[];
   readonly pluginConfig: Readonly<Record<string, Record<string, unknown>>>;

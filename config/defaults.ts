@@ -29,6 +29,7 @@ export const DEFAULT_CONFIG: Omit<DaemonConfig, 'source'> = {
   registryHostMirrors: {},
   insecureRegistries: [],
   websocketServerListeningPort: 10350,
+  websocketServerListeningAddress: '127.0.0.1',
   containerLog: { maxSize: '-1', maxFile: 1 },
   plugins: [],
   pluginConfig: {},

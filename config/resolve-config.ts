@@ -28,6 +28,7 @@ export function resolveDaemonConfig(file: DaemonConfigFile, source: string): Dae
     registryHostMirrors: file['registry-host-mirrors'] ?? d.registryHostMirrors,
     insecureRegistries: file['insecure-registries'] ?? d.insecureRegistries,
     websocketServerListeningPort: file['websocket-server-listening-port'] ?? d.websocketServerListeningPort,
+    websocketServerListeningAddress: file['websocket-server-listening-address'] ?? d.websocketServerListeningAddress,
     containerLog: {
       maxSize: file['container-log']?.opts?.['max-size'] ?? d.containerLog.maxSize,
       maxFile: file['container-log']?.opts?.['max-file'] ?? d.containerLog.maxFile,

@@ -30,7 +30,7 @@ export const BUSYBOX_NC_RELAY: RelayHelper = {
   argv: (port) => ['/bin/busybox', 'nc', '127.0.0.1', String(port)],
 };
 
-interface Connection {
+export interface Connection {
   readonly input: Writable;
   readonly output: Readable;
   close(): void;
@@ -79,7 +79,7 @@ export function servePortForward(ws: WebSocket, query: URLSearchParams, target: 
   });
 }
 
-function connect(netns: string, port: number, relay: RelayHelper, reportError: (message: string) => void): Connection {
+export function connect(netns: string, port: number, relay: RelayHelper, reportError: (message: string) => void): Connection {
   if (netns === 'host') {
     const socket = net.connect(port, '127.0.0.1');
     socket.on('error', (error) => reportError(`error forwarding port ${port} to the host network: ${error.message}`));

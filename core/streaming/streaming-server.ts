@@ -1,22 +1,34 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { SpdyConnection } from 'spdy-transport';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { chooseSubprotocol, EXEC_SUBPROTOCOLS, PORT_FORWARD_SUBPROTOCOLS } from './channel-protocol';
+import {
+  acceptSpdyUpgrade,
+  ACCEPTED_PROTOCOLS_HEADER,
+  isSpdyUpgrade,
+  negotiateStreamProtocol,
+  offeredStreamProtocols,
+  SPDY_EXEC_PROTOCOLS,
+  SPDY_PORT_FORWARD_PROTOCOLS,
+} from './spdy-connection';
 import { TokenCache, type TokenCacheOptions } from './token-cache';
 
-// The streaming server: Exec and PortForward answer a URL on it (`/exec/<token>`,
-// `/portforward/<token>`), and the client upgrades that URL to a WebSocket speaking the
-// Kubernetes channel protocols. A token works once and for one minute; anything else is a 404
+// The streaming server: Exec, Attach and PortForward answer a URL on it (`/exec/<token>`,
+// `/attach/<token>`, `/portforward/<token>`), and the client upgrades that URL to a WebSocket
+// speaking the Kubernetes channel protocols, or to SPDY/3.1. A token works once and for one minute; anything else is a 404
 // saying so. The server knows nothing of containers: each pending request carries the function
 // that serves its WebSocket.
 
-export type StreamKind = 'exec' | 'portforward';
+export type StreamKind = 'exec' | 'attach' | 'portforward';
 
 /** What a token stands for: the kind of URL it is valid on and what serves the upgraded socket. */
 export interface PendingStream {
   readonly kind: StreamKind;
   serve(ws: WebSocket, subprotocol: string, query: URLSearchParams): void;
+  /** The same over a SPDY/3.1 upgrade (kubectl, the kubelet's proxy), with the negotiated protocol. */
+  serveSpdy?(connection: SpdyConnection, protocol: string, query: URLSearchParams): void;
 }
 
 export interface StreamingServerOptions {
@@ -31,7 +43,14 @@ export interface StreamingServerOptions {
 
 const SUBPROTOCOLS: Record<StreamKind, readonly string[]> = {
   exec: EXEC_SUBPROTOCOLS,
+  attach: EXEC_SUBPROTOCOLS,
   portforward: PORT_FORWARD_SUBPROTOCOLS,
+};
+
+const SPDY_PROTOCOLS: Record<StreamKind, readonly string[]> = {
+  exec: SPDY_EXEC_PROTOCOLS,
+  attach: SPDY_EXEC_PROTOCOLS,
+  portforward: SPDY_PORT_FORWARD_PROTOCOLS,
 };
 
 export class StreamingServer {
@@ -39,6 +58,7 @@ export class StreamingServer {
   private readonly http: http.Server;
   private readonly sockets: Record<StreamKind, WebSocketServer>;
   private readonly host: string;
+  private readonly spdyConnections = new Set<SpdyConnection>();
   private listening = false;
 
   constructor(private readonly options: StreamingServerOptions) {
@@ -46,7 +66,7 @@ export class StreamingServer {
     this.tokens = new TokenCache(options.tokens);
     const wss = (kind: StreamKind): WebSocketServer =>
       new WebSocketServer({ noServer: true, handleProtocols: (offered) => chooseSubprotocol(offered, SUBPROTOCOLS[kind]) ?? false });
-    this.sockets = { exec: wss('exec'), portforward: wss('portforward') };
+    this.sockets = { exec: wss('exec'), attach: wss('attach'), portforward: wss('portforward') };
     this.http = http.createServer((req, res) => this.onRequest(req, res));
     this.http.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
   }
@@ -70,7 +90,8 @@ export class StreamingServer {
   register(pending: PendingStream): string {
     if (!this.listening) throw new Error('the streaming server is not listening');
     const token = this.tokens.insert(pending);
-    return `http://${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}/${pending.kind}/${token}`;
+    const host = urlHost(this.host);
+    return `http://${host.includes(':') ? `[${host}]` : host}:${this.port}/${pending.kind}/${token}`;
   }
 
   /** Ends every session and stops listening; safe to call twice. */
@@ -81,6 +102,7 @@ export class StreamingServer {
       for (const ws of wss.clients) ws.terminate();
       wss.close();
     }
+    for (const connection of this.spdyConnections) connection.socket.destroy();
     const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
     this.http.closeAllConnections();
     await closed;
@@ -88,7 +110,7 @@ export class StreamingServer {
 
   private route(req: http.IncomingMessage): { kind: StreamKind; token: string; query: URLSearchParams } | undefined {
     const url = new URL(req.url ?? '/', 'http://streaming');
-    const match = /^\/(exec|portforward)\/([A-Za-z0-9_-]+)$/.exec(url.pathname);
+    const match = /^\/(exec|attach|portforward)\/([A-Za-z0-9_-]+)$/.exec(url.pathname);
     if (!match) return undefined;
     return { kind: match[1] as StreamKind, token: match[2] as string, query: url.searchParams };
   }
@@ -101,16 +123,19 @@ export class StreamingServer {
     }
     res
       .writeHead(400, { 'content-type': 'text/plain' })
-      .end(`this ${route.kind} URL must be opened with a WebSocket upgrade (subprotocols: ${SUBPROTOCOLS[route.kind].join(', ')}); SPDY is not supported yet\n`);
+      .end(
+        `this ${route.kind} URL must be opened with a WebSocket upgrade (subprotocols: ${SUBPROTOCOLS[route.kind].join(', ')}) or a SPDY/3.1 upgrade (X-Stream-Protocol-Version: ${SPDY_PROTOCOLS[route.kind].join(', ')})\n`,
+      );
   }
 
   private onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
     const route = this.route(req);
     if (!route) return refuse(socket, 404, notFoundText(undefined));
+    if (isSpdyUpgrade(req)) return this.onSpdyUpgrade(req, socket, head, route);
     const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim()).filter((p) => p !== '');
     const supported = SUBPROTOCOLS[route.kind];
     if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
-      return refuse(socket, 400, `only WebSocket upgrades are supported on ${route.kind} URLs (SPDY is not supported yet)\n`);
+      return refuse(socket, 400, `only WebSocket and SPDY/3.1 upgrades are supported on ${route.kind} URLs\n`);
     }
     if (offered.length > 0 && chooseSubprotocol(offered, supported) === undefined) {
       return refuse(socket, 400, `none of the offered subprotocols (${offered.join(', ')}) is supported; use one of ${supported.join(', ')}\n`);
@@ -126,14 +151,60 @@ export class StreamingServer {
       }
     });
   }
+
+  private onSpdyUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, route: { kind: StreamKind; token: string; query: URLSearchParams }): void {
+    const supported = SPDY_PROTOCOLS[route.kind];
+    const offered = offeredStreamProtocols(req.headers);
+    if (offered.length === 0) return refuse(socket, 400, `unable to upgrade: the X-Stream-Protocol-Version header is required (one of ${supported.join(', ')})\n`);
+    const protocol = negotiateStreamProtocol(offered, supported);
+    if (protocol === undefined) {
+      return refuse(
+        socket,
+        403,
+        `unable to upgrade: unable to negotiate protocol: client supports ${offered.join(', ')}, server accepts ${supported.join(', ')}\n`,
+        supported.map((p) => `${ACCEPTED_PROTOCOLS_HEADER}: ${p}\r\n`).join(''),
+      );
+    }
+    const pending = this.tokens.consume(route.token);
+    if (!pending || pending.kind !== route.kind) return refuse(socket, 404, notFoundText(route.kind));
+    const serveSpdy = pending.serveSpdy;
+    if (!serveSpdy) return refuse(socket, 400, `this ${route.kind} session cannot be served over SPDY; use a WebSocket upgrade\n`);
+    let connection: SpdyConnection;
+    try {
+      connection = acceptSpdyUpgrade(socket, head, protocol);
+    } catch (error) {
+      this.options.onError?.(error);
+      socket.destroy();
+      return;
+    }
+    this.spdyConnections.add(connection);
+    connection.on('close', () => this.spdyConnections.delete(connection));
+    connection.socket.on('close', () => this.spdyConnections.delete(connection));
+    try {
+      serveSpdy(connection, protocol, route.query);
+    } catch (error) {
+      this.options.onError?.(error);
+      connection.socket.destroy();
+    }
+  }
+}
+
+/**
+ * The host URLs name: the bind address, except that a server bound to every interface hands out
+ * loopback, since the URL's reader (the kubelet, crictl) runs on this node.
+ */
+function urlHost(bindAddress: string): string {
+  if (bindAddress === '0.0.0.0') return '127.0.0.1';
+  if (bindAddress === '::') return '::1';
+  return bindAddress;
 }
 
 function notFoundText(kind: StreamKind | undefined): string {
-  if (kind === undefined) return 'not found: streaming URLs are /exec/<token> and /portforward/<token>\n';
+  if (kind === undefined) return 'not found: streaming URLs are /exec/<token>, /attach/<token> and /portforward/<token>\n';
   return `${kind} session not found: the token is unknown, already used or expired (tokens work once, within one minute)\n`;
 }
 
-function refuse(socket: Duplex, status: number, body: string): void {
+function refuse(socket: Duplex, status: number, body: string, extraHeaders = ''): void {
   const reason = http.STATUS_CODES[status] ?? '';
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extraHeaders}Connection: close\r\n\r\n${body}`);
 }

@@ -23,6 +23,7 @@ describe('daemon.json', () => {
     assert.equal(config.systemdCgroup, false);
     assert.equal(config.enablePodEvents, false);
     assert.equal(config.websocketServerListeningPort, 10350);
+    assert.equal(config.websocketServerListeningAddress, '127.0.0.1');
   });
 
   it('reads the default file when it exists, and --config over it', async () => {
@@ -66,6 +67,9 @@ describe('daemon.json', () => {
     });
     assert.throws(() => validateDaemonConfig({ 'websocket-server-listening-port': 70000 }, 'daemon.json'), {
       message: 'daemon.json key "websocket-server-listening-port": value 70000 is too big; expected at most 65535',
+    });
+    assert.throws(() => validateDaemonConfig({ 'websocket-server-listening-address': 'localhost' }, 'daemon.json'), {
+      message: /daemon.json key "websocket-server-listening-address": .*must be an IP address/,
     });
   });
 

@@ -73,4 +73,16 @@ describe('streaming server', () => {
       await clocked.close();
     }
   });
+
+  it('binds the configured address; bound to every interface, it hands out loopback URLs', async () => {
+    const wide = new StreamingServer({ port: 0, host: '0.0.0.0' });
+    await wide.start();
+    try {
+      const url = wide.register({ kind: 'attach', serve: (ws, protocol) => ws.send(Buffer.from(protocol)) });
+      assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/attach\/[A-Za-z0-9_-]{22}$/);
+      assert.equal((await open(url, ['v4.channel.k8s.io'])).message?.toString(), 'v4.channel.k8s.io');
+    } finally {
+      await wide.close();
+    }
+  });
 });

@@ -4,7 +4,9 @@ import type { ExecRequest__Output } from '../../cri/generated/runtime/v1/ExecReq
 import type { ExecResponse } from '../../cri/generated/runtime/v1/ExecResponse';
 import { FailedPreconditionError, InvalidArgumentError } from '../../errors';
 import type { RuntimeRegistry } from '../../runtime/runtime-registry';
-import { serveExec } from '../../streaming/exec-session';
+import { execCommand, type ExecTarget } from '../../streaming/exec-process';
+import { serveRemoteCommandSpdy } from '../../streaming/spdy-remote-command';
+import { serveRemoteCommand } from '../../streaming/ws-remote-command';
 import type { StreamingServer } from '../../streaming/streaming-server';
 
 // Exec: validates the request and answers a single-use URL on the streaming server; the command
@@ -23,10 +25,12 @@ export function execHandler(
       throw new FailedPreconditionError(`container ${record.id} is not running (${record.state}); Exec needs a running container`);
     }
     const runtime = runtimes.forHandler(record.runtimeName);
+    const target: ExecTarget = { runtime, record, cmd: request.cmd, tty: request.tty, stdin: request.stdin, stdout: request.stdout, stderr: request.stderr };
+    const command = execCommand(target);
     const url = server.register({
       kind: 'exec',
-      serve: (ws, subprotocol) =>
-        serveExec(ws, subprotocol, { runtime, record, cmd: request.cmd, tty: request.tty, stdin: request.stdin, stdout: request.stdout, stderr: request.stderr }, onError),
+      serve: (ws, subprotocol) => serveRemoteCommand(ws, subprotocol, command, onError),
+      serveSpdy: (connection, protocol) => serveRemoteCommandSpdy(connection, protocol, command, onError),
     });
     return { url };
   };

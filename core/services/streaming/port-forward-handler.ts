@@ -4,6 +4,7 @@ import type { PortForwardResponse } from '../../cri/generated/runtime/v1/PortFor
 import { FailedPreconditionError, InvalidArgumentError } from '../../errors';
 import type { SandboxService } from '../../pods/sandbox-service';
 import { servePortForward, type RelayHelper } from '../../streaming/port-forward-session';
+import { servePortForwardSpdy } from '../../streaming/spdy-port-forward-session';
 import type { StreamingServer } from '../../streaming/streaming-server';
 
 // PortForward: validates the sandbox (ready) and the ports, and answers a single-use URL on the
@@ -22,7 +23,11 @@ export function portForwardHandler(sandboxes: SandboxService, server: StreamingS
       throw new FailedPreconditionError(`sandbox ${sandbox.id} is not ready (${sandbox.state}); PortForward needs a ready sandbox`);
     }
     const target = { sandboxId: sandbox.id, netns: sandbox.namespaces.network, ports: [...request.port] };
-    const url = server.register({ kind: 'portforward', serve: (ws, _subprotocol, query) => servePortForward(ws, query, target, relay) });
+    const url = server.register({
+      kind: 'portforward',
+      serve: (ws, _subprotocol, query) => servePortForward(ws, query, target, relay),
+      serveSpdy: (connection) => servePortForwardSpdy(connection, target, relay),
+    });
     return { url };
   };
 }

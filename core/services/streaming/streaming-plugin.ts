@@ -5,8 +5,8 @@ import { execHandler } from './exec-handler';
 import { portForwardHandler } from './port-forward-handler';
 
 /**
- * service.streaming: the streaming server (daemon.json `websocket-server-listening-port`, on
- * 127.0.0.1) and the RPCs that hand out its URLs: Exec and PortForward (Attach comes later).
+ * service.streaming: the streaming server (daemon.json `websocket-server-listening-port` and
+ * `websocket-server-listening-address`, 127.0.0.1 by default) and the RPCs that hand out its URLs: Exec and PortForward (Attach comes later).
  */
 export const streamingPlugin = definePlugin({
   id: 'streaming',
@@ -17,10 +17,11 @@ export const streamingPlugin = definePlugin({
     const sandboxes = ctx.container.resolve<SandboxService>(SandboxService);
     const runtimes = ctx.container.resolve<RuntimeRegistry>(RuntimeRegistry);
     const onError = (error: unknown): void => ctx.logger.warn('streaming session failed', { error: error instanceof Error ? error.message : String(error) });
-    const server = new StreamingServer({ port: ctx.daemonConfig.websocketServerListeningPort, onError });
+    const host = ctx.daemonConfig.websocketServerListeningAddress;
+    const server = new StreamingServer({ port: ctx.daemonConfig.websocketServerListeningPort, host, onError });
     await server.start();
     ctx.onStop(() => server.close());
-    ctx.logger.info('streaming server listening', { address: `127.0.0.1:${server.port}` });
+    ctx.logger.info('streaming server listening', { address: `${host.includes(':') ? `[${host}]` : host}:${server.port}` });
     ctx.cri.handle('Exec', execHandler(containers, runtimes, server, onError));
     ctx.cri.handle('PortForward', portForwardHandler(sandboxes, server));
   },

@@ -3,19 +3,18 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import * as path from 'node:path';
-import type { WebSocket } from 'ws';
 import { execProcessSpec, withExecOption } from '../containers/exec-sync';
 import type { ContainerRecord } from '../containers/container-record';
 import type { OciProcess, OciSpec } from '../oci/oci-spec';
 import type { OciRuntime } from '../runtime/runtime-registry';
-import { Channel, exitCodeStatus, failureStatus, frame, parseClientMessage, type KubeStatus } from './channel-protocol';
+import { exitCodeStatus, failureStatus, type KubeStatus } from './channel-protocol';
+import { NO_CONTROL, type RemoteCommand, type StdioControl, type StdioSink } from './remote-command';
 
-// One exec over a WebSocket: the command runs with the runtime's exec from the container's own
-// process (as ExecSync), its stdio piped to the channels the request asked for. v5 clients
-// half-close stdin with [255, 0]; older ones close stdin by closing the socket. When the command
-// exits and its output is drained, the error channel says how it ended (a Status JSON on v4 and
-// v5, plain text on channel.k8s.io) and the socket closes. A socket that closes early kills the
-// command by the pid the runtime wrote. No TTY yet: a TTY request is answered with a Failure.
+// One exec (the Exec RPC's command, started when the client opens the streaming URL): it runs
+// with the runtime's exec from the container's own process (as ExecSync), its stdio piped to the
+// sink the transport gave. When the command exits and its output is drained, the sink is told how
+// it ended. An abort (the client went away) kills the command by the pid the runtime wrote.
+// No TTY yet: a TTY request is answered with a Failure.
 
 export interface ExecTarget {
   readonly runtime: OciRuntime;
@@ -30,18 +29,29 @@ export interface ExecTarget {
 /** After the command exits, how long its output may still drain (a background child may hold the pipes). */
 const DRAIN_AFTER_EXIT_MS = 2_000;
 
-export function serveExec(ws: WebSocket, subprotocol: string, target: ExecTarget, onError: (error: unknown) => void): void {
-  const v5 = subprotocol === 'v5.channel.k8s.io';
-  const statusJson = subprotocol === 'v5.channel.k8s.io' || subprotocol === 'v4.channel.k8s.io';
+/** The exec of `target` as a session the streaming transports can serve. */
+export function execCommand(target: ExecTarget): RemoteCommand {
+  return {
+    description: `exec in container ${target.record.id}`,
+    stdin: target.stdin,
+    stdout: target.stdout,
+    stderr: target.stderr,
+    tty: target.tty,
+    start: (sink, onError) => startExec(target, sink, onError),
+  };
+}
+
+/** Runs the command of `target`: output and the final Status go to `output`. */
+export function startExec(target: ExecTarget, output: StdioSink, onError: (error: unknown) => void): StdioControl {
+  let finished = false;
   const finish = (status: KubeStatus): void => {
-    if (ws.readyState !== ws.OPEN) return;
-    if (statusJson) ws.send(frame(Channel.Error, JSON.stringify(status)));
-    else if (status.status === 'Failure') ws.send(frame(Channel.Error, status.message ?? 'failed'));
-    ws.close(1000);
+    if (finished) return;
+    finished = true;
+    output.done(status);
   };
   if (target.tty) {
     finish(failureStatus(`exec with a TTY in container ${target.record.id} is not supported yet by this engine; run it without a TTY (no -t)`));
-    return;
+    return NO_CONTROL;
   }
 
   let processSpec: OciProcess;
@@ -49,7 +59,7 @@ export function serveExec(ws: WebSocket, subprotocol: string, target: ExecTarget
     processSpec = execProcessSpec(readContainerProcess(target.record), target.cmd);
   } catch (error) {
     finish(failureStatus(error instanceof Error ? error.message : String(error)));
-    return;
+    return NO_CONTROL;
   }
   const stateDir = path.dirname(target.record.paths.bundle);
   const name = randomBytes(8).toString('hex');
@@ -66,13 +76,13 @@ export function serveExec(ws: WebSocket, subprotocol: string, target: ExecTarget
   } catch (error) {
     cleanUpFiles();
     finish(failureStatus(`cannot exec in container ${target.record.id}: ${error instanceof Error ? error.message : String(error)}`));
-    return;
+    return NO_CONTROL;
   }
   const [file, ...args] = argv;
   if (file === undefined) {
     cleanUpFiles();
     finish(failureStatus('the runtime gave an empty exec command line'));
-    return;
+    return NO_CONTROL;
   }
 
   const child = spawn(file, args, {
@@ -90,14 +100,14 @@ export function serveExec(ws: WebSocket, subprotocol: string, target: ExecTarget
     cleanUpFiles();
     finish(exitCodeStatus(exited.code));
   };
-  const forward = (stream: NodeJS.ReadableStream | null, channel: Channel, keep: boolean): void => {
+  const forward = (stream: NodeJS.ReadableStream | null, sink: ((chunk: Buffer) => void) | undefined): void => {
     if (!stream) return;
     stream.on('data', (chunk: Buffer) => {
-      if (!keep) {
+      if (!sink) {
         if (runtimeStderr.length < 4096) runtimeStderr += chunk.toString();
         return;
       }
-      if (ws.readyState === ws.OPEN) ws.send(frame(channel, chunk));
+      if (!finished) sink(chunk);
     });
     stream.on('error', () => undefined);
     stream.on('close', () => {
@@ -105,8 +115,8 @@ export function serveExec(ws: WebSocket, subprotocol: string, target: ExecTarget
       maybeFinish();
     });
   };
-  forward(child.stdout, Channel.Stdout, true);
-  forward(child.stderr, Channel.Stderr, target.stderr);
+  forward(child.stdout, (chunk) => output.stdout(chunk));
+  forward(child.stderr, target.stderr ? (chunk) => output.stderr(chunk) : undefined);
   child.stdin?.on('error', () => undefined);
 
   child.on('error', (error) => {
@@ -125,18 +135,17 @@ export function serveExec(ws: WebSocket, subprotocol: string, target: ExecTarget
     maybeFinish();
   });
 
-  ws.on('message', (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
-    const message = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
-    if (!isBinary) return;
-    const parsed = parseClientMessage(message, v5);
-    if (parsed.kind === 'close' && parsed.channel === Channel.Stdin) child.stdin?.end();
-    if (parsed.kind === 'data' && parsed.channel === Channel.Stdin && child.stdin?.writable) child.stdin.write(parsed.data);
-    // Resize (channel 4) means nothing without a TTY.
-  });
-  ws.on('close', () => {
-    child.stdin?.end();
-    if (!exited) killExec(pidFile, () => child.kill('SIGKILL'));
-  });
+  return {
+    writeStdin: (data) => {
+      if (child.stdin?.writable) child.stdin.write(data);
+    },
+    closeStdin: () => child.stdin?.end(),
+    resize: () => undefined,
+    abort: () => {
+      child.stdin?.end();
+      if (!exited) killExec(pidFile, () => child.kill('SIGKILL'));
+    },
+  };
 }
 
 function readContainerProcess(record: ContainerRecord): OciProcess {
