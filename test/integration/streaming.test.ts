@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
+import * as net from 'node:net';
 import WebSocket from 'ws';
 import type { CriClient } from '../../cli/cri-client';
 import { containerConfig, podConfig, runPod, startContainer, waitForExit } from '../support/pod-fixtures';
@@ -39,6 +40,18 @@ function session(url: string, protocols: string[], drive: (ws: WebSocket) => voi
 }
 
 const text = (s: Session, channel: number): string => s.channels.get(channel)?.toString() ?? '';
+
+/** A loopback port nothing listens on right now (for a host-network server). */
+function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 describe('streaming: Exec and PortForward over WebSocket', function () {
   this.timeout(120_000);
@@ -165,5 +178,27 @@ describe('streaming: Exec and PortForward over WebSocket', function () {
     const pages = (await Promise.all([get('8080', [0]), get('8080', [0]), get('8080,8080', [0, 2])])).flat();
     assert.equal(pages.length, 4);
     for (const p of pages) assert.match(p, /hello from the pod\n$/);
+  });
+
+  it('forwards a port of a host-network pod: the host loopback, where its server listens', async () => {
+    const d = await daemons.start({ config: { 'insecure-registries': [registry.host] } });
+    const client = d.client();
+    await client.call('PullImage', { image: { image } });
+    const pod = podConfig(logs, { linux: { security_context: { namespace_options: { network: 'NODE', pid: 'CONTAINER', ipc: 'POD' } } } });
+    const podId = await runPod(client, pod);
+    const port = await freeLoopbackPort();
+    const serve = `mkdir -p /www && echo hello from the host network > /www/index.html && exec httpd -f -p 127.0.0.1:${port} -h /www`;
+    await startContainer(client, podId, pod, containerConfig('web', image, ['sh', '-c', serve]));
+    let page = '';
+    for (let attempt = 0; attempt < 50 && !page.includes('hello from the host network'); attempt++) {
+      const { url } = await client.call('PortForward', { pod_sandbox_id: podId, port: [port] });
+      const result = await session(`${String(url)}?port=${port}`, ['portforward.k8s.io'], (ws) => {
+        ws.send(Buffer.concat([Buffer.from([0]), Buffer.from('GET / HTTP/1.0\r\n\r\n')]));
+      });
+      page = (result.channels.get(0) ?? Buffer.alloc(0)).subarray(2).toString();
+      if (!page.includes('hello from the host network')) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.match(page, /^HTTP\/1\.[01] 200 OK/);
+    assert.match(page, /hello from the host network\n$/);
   });
 });
