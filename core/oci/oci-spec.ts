@@ -25,6 +25,8 @@ export interface OciProcess {
   noNewPrivileges: boolean;
   apparmorProfile?: string;
   oomScoreAdj?: number;
+  /** The first size of the terminal the runtime allocates (with `terminal`). */
+  consoleSize?: { height: number; width: number };
 }
 
 export interface OciUser {

@@ -9,12 +9,14 @@ import type { OciProcess, OciSpec } from '../oci/oci-spec';
 import type { OciRuntime } from '../runtime/runtime-registry';
 import { exitCodeStatus, failureStatus, type KubeStatus } from './channel-protocol';
 import { NO_CONTROL, type RemoteCommand, type StdioControl, type StdioSink } from './remote-command';
+import { startTtyExec } from './tty-exec-process';
+import { DEFAULT_TERMINAL_SIZE, ttyProcessSpec } from './tty-process-spec';
 
 // One exec (the Exec RPC's command, started when the client opens the streaming URL): it runs
-// with the runtime's exec from the container's own process (as ExecSync), its stdio piped to the
-// sink the transport gave. When the command exits and its output is drained, the sink is told how
+// with the runtime's exec from the container's own process (as ExecSync). Without a TTY its stdio
+// is piped to the sink the transport gave; with one it runs on a pseudo-terminal
+// (tty-exec-process.ts). When the command exits and its output is drained, the sink is told how
 // it ended. An abort (the client went away) kills the command by the pid the runtime wrote.
-// No TTY yet: a TTY request is answered with a Failure.
 
 export interface ExecTarget {
   readonly runtime: OciRuntime;
@@ -43,47 +45,79 @@ export function execCommand(target: ExecTarget): RemoteCommand {
 
 /** Runs the command of `target`: output and the final Status go to `output`. */
 export function startExec(target: ExecTarget, output: StdioSink, onError: (error: unknown) => void): StdioControl {
+  const prepared = prepareExec(target);
+  if ('failure' in prepared) {
+    output.done(failureStatus(prepared.failure));
+    return NO_CONTROL;
+  }
+  if (target.tty) {
+    return startTtyExec(
+      {
+        description: `exec in container ${target.record.id}`,
+        argv: prepared.argv,
+        pidFile: prepared.pidFile,
+        size: DEFAULT_TERMINAL_SIZE,
+        stdin: target.stdin,
+        stdout: target.stdout,
+        cleanUp: prepared.cleanUp,
+      },
+      output,
+      onError,
+    );
+  }
+  return startPipedExec(target, prepared, output, onError);
+}
+
+interface PreparedExec {
+  /** The runtime's exec command line, with --pid-file. */
+  readonly argv: readonly string[];
+  readonly pidFile: string;
+  /** Removes the process and pid files. */
+  cleanUp(): void;
+}
+
+/**
+ * Writes the process file next to the container's bundle and builds the runtime's exec command
+ * line. The terminal starts at the default size: the transport starts the exec when the client
+ * connects, before any resize message can arrive, and the first one is applied when it does.
+ */
+function prepareExec(target: ExecTarget): PreparedExec | { readonly failure: string } {
+  let processSpec: OciProcess;
+  try {
+    processSpec = execProcessSpec(readContainerProcess(target.record), target.cmd);
+    if (target.tty) processSpec = ttyProcessSpec(processSpec, DEFAULT_TERMINAL_SIZE);
+  } catch (error) {
+    return { failure: error instanceof Error ? error.message : String(error) };
+  }
+  const stateDir = path.dirname(target.record.paths.bundle);
+  const name = randomBytes(8).toString('hex');
+  const processFile = path.join(stateDir, `exec-${name}.json`);
+  const pidFile = path.join(stateDir, `exec-${name}.pid`);
+  const cleanUp = (): void => {
+    fs.rmSync(processFile, { force: true });
+    fs.rmSync(pidFile, { force: true });
+  };
+  try {
+    fs.writeFileSync(processFile, JSON.stringify(processSpec), { mode: 0o600, flag: 'wx' });
+    const argv = withExecOption(target.runtime.execCommand(target.record.id, processFile), processFile, ['--pid-file', pidFile]);
+    if (argv[0] === undefined) throw new Error('the runtime gave an empty exec command line');
+    return { argv, pidFile, cleanUp };
+  } catch (error) {
+    cleanUp();
+    return { failure: `cannot exec in container ${target.record.id}: ${error instanceof Error ? error.message : String(error)}` };
+  }
+}
+
+/** The exec without a TTY: stdin, stdout and stderr are pipes. */
+function startPipedExec(target: ExecTarget, prepared: PreparedExec, output: StdioSink, onError: (error: unknown) => void): StdioControl {
   let finished = false;
   const finish = (status: KubeStatus): void => {
     if (finished) return;
     finished = true;
     output.done(status);
   };
-  if (target.tty) {
-    finish(failureStatus(`exec with a TTY in container ${target.record.id} is not supported yet by this engine; run it without a TTY (no -t)`));
-    return NO_CONTROL;
-  }
-
-  let processSpec: OciProcess;
-  try {
-    processSpec = execProcessSpec(readContainerProcess(target.record), target.cmd);
-  } catch (error) {
-    finish(failureStatus(error instanceof Error ? error.message : String(error)));
-    return NO_CONTROL;
-  }
-  const stateDir = path.dirname(target.record.paths.bundle);
-  const name = randomBytes(8).toString('hex');
-  const processFile = path.join(stateDir, `exec-${name}.json`);
-  const pidFile = path.join(stateDir, `exec-${name}.pid`);
-  const cleanUpFiles = (): void => {
-    fs.rmSync(processFile, { force: true });
-    fs.rmSync(pidFile, { force: true });
-  };
-  let argv: string[];
-  try {
-    fs.writeFileSync(processFile, JSON.stringify(processSpec), { mode: 0o600, flag: 'wx' });
-    argv = withExecOption(target.runtime.execCommand(target.record.id, processFile), processFile, ['--pid-file', pidFile]);
-  } catch (error) {
-    cleanUpFiles();
-    finish(failureStatus(`cannot exec in container ${target.record.id}: ${error instanceof Error ? error.message : String(error)}`));
-    return NO_CONTROL;
-  }
-  const [file, ...args] = argv;
-  if (file === undefined) {
-    cleanUpFiles();
-    finish(failureStatus('the runtime gave an empty exec command line'));
-    return NO_CONTROL;
-  }
+  const { pidFile, cleanUp: cleanUpFiles } = prepared;
+  const [file = '', ...args] = prepared.argv;
 
   const child = spawn(file, args, {
     stdio: [target.stdin ? 'pipe' : 'ignore', target.stdout ? 'pipe' : 'ignore', target.stderr ? 'pipe' : 'pipe'],
