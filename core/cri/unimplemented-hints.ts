@@ -12,7 +12,7 @@ const CONTAINER_OPERATION_RPCS = new Set([
   'ExecSync', 'UpdateContainerResources', 'ContainerStats', 'ListContainerStats', 'PodSandboxStats',
   'ListPodSandboxStats', 'ListMetricDescriptors', 'ListPodSandboxMetrics',
 ]);
-const STREAMING_RPCS = new Set(['Exec', 'PortForward']);
+const STREAMING_RPCS = new Set(['Exec', 'Attach', 'PortForward']);
 const IMAGE_RPCS = new Set(['ListImages', 'ImageStatus', 'PullImage', 'RemoveImage', 'ImageFsInfo', 'PullImageWithProgress']);
 
 export function unimplementedMessage(rpc: string, config: DaemonConfig): string {
@@ -26,7 +26,6 @@ function hintFor(rpc: string, config: DaemonConfig): string {
       : 'pod lifecycle events are off; set "enable-pod-events": true in daemon.json and restart caissond';
   }
   if (rpc === 'CheckpointContainer') return 'no loaded plugin supports checkpointing; a plugin can contribute CheckpointContainer';
-  if (rpc === 'Attach') return 'attaching to a container is not implemented yet (Exec and PortForward are)';
   if (IMAGE_RPCS.has(rpc)) return 'no loaded plugin provides the image service (built in as image.images)';
   if (POD_AND_CONTAINER_RPCS.has(rpc)) return 'no loaded plugin provides pods and containers (built in as service.pods)';
   if (CONTAINER_OPERATION_RPCS.has(rpc)) return 'no loaded plugin provides container operations (built in as service.exec and service.stats)';

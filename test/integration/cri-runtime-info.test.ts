@@ -83,9 +83,9 @@ describe('CRI runtime info over the socket', () => {
   it('answers UNIMPLEMENTED, saying what would enable it, for RPCs nobody contributes', async () => {
     const d = await daemons.start();
     const client = d.client();
-    await assert.rejects(client.call('Attach', { container_id: 'c1', stdout: true }), {
+    await assert.rejects(client.call('CheckpointContainer', { container_id: 'c1', location: '/tmp/c1.tar' }), {
       code: grpc.status.UNIMPLEMENTED,
-      details: 'Attach is not implemented by this caissond: attaching to a container is not implemented yet (Exec and PortForward are)',
+      details: 'CheckpointContainer is not implemented by this caissond: no loaded plugin supports checkpointing; a plugin can contribute CheckpointContainer',
     });
   });
 

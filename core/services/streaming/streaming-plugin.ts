@@ -1,12 +1,13 @@
 import { definePlugin, PluginType } from '../../plugin/plugin-manifest';
 import { StreamingServer } from '../../streaming/streaming-server';
 import { ContainerService, RuntimeRegistry, SandboxService } from '../../tokens';
+import { attachHandler } from './attach-handler';
 import { execHandler } from './exec-handler';
 import { portForwardHandler } from './port-forward-handler';
 
 /**
  * service.streaming: the streaming server (daemon.json `websocket-server-listening-port` and
- * `websocket-server-listening-address`, 127.0.0.1 by default) and the RPCs that hand out its URLs: Exec and PortForward (Attach comes later).
+ * `websocket-server-listening-address`, 127.0.0.1 by default) and the RPCs that hand out its URLs: Exec, Attach and PortForward.
  */
 export const streamingPlugin = definePlugin({
   id: 'streaming',
@@ -23,6 +24,7 @@ export const streamingPlugin = definePlugin({
     ctx.onStop(() => server.close());
     ctx.logger.info('streaming server listening', { address: `${host.includes(':') ? `[${host}]` : host}:${server.port}` });
     ctx.cri.handle('Exec', execHandler(containers, runtimes, server, onError));
+    ctx.cri.handle('Attach', attachHandler(containers, server, onError));
     ctx.cri.handle('PortForward', portForwardHandler(sandboxes, server));
   },
 });
