@@ -2,11 +2,13 @@ import { spawn } from 'node:child_process';
 import * as net from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import type { WebSocket } from 'ws';
-import { frame, parsePorts, portPrefix } from './channel-protocol';
+import { channelCodec, parsePorts, portPrefix } from './channel-protocol';
 
-// One port-forward over a WebSocket (portforward.k8s.io, the kubelet's websocket style): for the
-// i-th port, channel 2i carries data and 2i+1 errors, and the first message the server sends on
-// each starts with the port (2 bytes, little-endian). Each port gets one TCP connection to
+// One port-forward over a WebSocket (the kubelet's websocket style: v4.channel.k8s.io, its base64
+// variant v4.base64.channel.k8s.io, and our portforward.k8s.io): for the i-th port, channel 2i
+// carries data and 2i+1 errors, and the first message the server sends on each starts with the
+// port (2 bytes, little-endian). The framing (channel byte, or digit and base64 text) follows
+// the negotiated subprotocol, which the socket itself knows. Each port gets one TCP connection to
 // 127.0.0.1:<port> inside the pod's network namespace, made by a relay helper run under
 // `nsenter --net=<netns>` (busybox nc, or socat where installed); host-network pods are dialled
 // directly. The socket closes when every connection has ended.
@@ -49,8 +51,9 @@ export function servePortForward(ws: WebSocket, query: URLSearchParams, target: 
     ws.close(1008, 'no port to forward: give ?port=N in the URL or ports in PortForward');
     return;
   }
+  const codec = channelCodec(ws.protocol);
   const send = (channel: number, data: Buffer | string): void => {
-    if (ws.readyState === ws.OPEN) ws.send(frame(channel, data));
+    if (ws.readyState === ws.OPEN) ws.send(codec.encode(channel, data));
   };
   let open = ports.length;
   const connections = ports.map((port, i) => {
@@ -69,10 +72,11 @@ export function servePortForward(ws: WebSocket, query: URLSearchParams, target: 
 
   ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
     const message = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
-    const channel = message[0];
-    if (channel === undefined || channel % 2 !== 0) return;
-    const connection = connections[channel / 2];
-    if (connection?.input.writable) connection.input.write(message.subarray(1));
+    const parsed = codec.decode(message);
+    // Only data channels (even) are written; a client has nothing to say on an error channel.
+    if (parsed.kind !== 'data' || parsed.channel % 2 !== 0) return;
+    const connection = connections[parsed.channel / 2];
+    if (connection?.input.writable) connection.input.write(parsed.data);
   });
   ws.on('close', () => {
     for (const connection of connections) connection.close();

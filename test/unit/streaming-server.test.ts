@@ -51,9 +51,12 @@ describe('streaming server', () => {
 
   it('refuses unsupported subprotocols without using the token, and plain GETs', async () => {
     const url = hello('exec');
-    const refused = await open(url, ['base64.channel.k8s.io']);
+    const refused = await open(url, ['v9.channel.k8s.io']);
     assert.equal(refused.status, 400);
-    assert.equal(refused.body, 'none of the offered subprotocols (base64.channel.k8s.io) is supported; use one of v5.channel.k8s.io, v4.channel.k8s.io, channel.k8s.io\n');
+    assert.equal(
+      refused.body,
+      'none of the offered subprotocols (v9.channel.k8s.io) is supported; use one of v5.channel.k8s.io, v4.channel.k8s.io, v4.base64.channel.k8s.io, channel.k8s.io, base64.channel.k8s.io\n',
+    );
     const get = await fetch(url);
     assert.equal(get.status, 400);
     assert.match(await get.text(), /must be opened with a WebSocket upgrade/);

@@ -48,7 +48,8 @@ describe('streaming channel protocol', () => {
   it('chooses our first preference among the offered subprotocols', () => {
     assert.equal(chooseSubprotocol(['channel.k8s.io', 'v4.channel.k8s.io'], EXEC_SUBPROTOCOLS), 'v4.channel.k8s.io');
     assert.equal(chooseSubprotocol(['v5.channel.k8s.io', 'v4.channel.k8s.io'], EXEC_SUBPROTOCOLS), 'v5.channel.k8s.io');
-    assert.equal(chooseSubprotocol(['base64.channel.k8s.io'], EXEC_SUBPROTOCOLS), undefined);
+    assert.equal(chooseSubprotocol(['base64.channel.k8s.io'], EXEC_SUBPROTOCOLS), 'base64.channel.k8s.io');
+    assert.equal(chooseSubprotocol(['v9.channel.k8s.io'], EXEC_SUBPROTOCOLS), undefined);
   });
 
   it('frames and parses channel messages; 255 closes a channel on v5 only', () => {
