@@ -2,9 +2,10 @@ import { Command, Option } from 'commander';
 import { DEFAULT_SOCKET } from '../config/defaults';
 import { packageInfo } from '../core/package-info';
 import { collectLabel } from './command-helpers';
+import { attachCommand, type AttachOptions } from './commands/attach';
 import { createCommand } from './commands/create';
 import { eventsCommand } from './commands/events';
-import { execCommand, parseExecTimeout } from './commands/exec';
+import { execCommand, parseExecTimeout, type ExecOptions } from './commands/exec';
 import { imagefsinfoCommand } from './commands/imagefsinfo';
 import { imagesCommand } from './commands/images';
 import { infoCommand } from './commands/info';
@@ -13,6 +14,7 @@ import { inspectiCommand } from './commands/inspecti';
 import { inspectpCommand } from './commands/inspectp';
 import { logsCommand, parseTail } from './commands/logs';
 import { podsCommand, type PodsOptions } from './commands/pods';
+import { portForwardCommand } from './commands/port-forward';
 import { psCommand, type PsOptions } from './commands/ps';
 import { pullCommand } from './commands/pull';
 import { rmCommand, type RmOptions } from './commands/rm';
@@ -150,10 +152,23 @@ export async function main(argv: readonly string[]): Promise<void> {
     .action((id: string, options: { follow?: boolean; tail: number; timestamps?: boolean }) => run((client) => logsCommand(client, id, options))());
   program
     .command('exec <container> [cmd...]')
-    .description('run a command in a running container (ExecSync): prints its stdout and stderr, exits with its exit code')
-    .option('--timeout <seconds>', 'kill the command after this many seconds (0: none)', parseExecTimeout, 0)
+    .description('run a command in a running container and exit with its exit code: ExecSync (output once it ends), or with -i/-t the streaming Exec (connected as it runs)')
+    .option('-i, --interactive', "pass stdin to the command (streaming; stdin's end closes the command's stdin)")
+    .option('-t, --tty', 'run the command on a terminal (streaming; raw mode and window size on a local terminal)')
+    .option('-s, --sync', 'ExecSync even with -i or -t')
+    .option('--timeout <seconds>', 'end the command after this many seconds (0: none)', parseExecTimeout, 0)
     .passThroughOptions()
-    .action((id: string, cmd: string[], options: { timeout: number }) => run((client) => execCommand(client, id, cmd, options))());
+    .action((id: string, cmd: string[], options: ExecOptions) => run((client) => execCommand(client, id, cmd, options))());
+  program
+    .command('attach <container>')
+    .description("attach to a running container's output (and stdin with -i) until it exits; leaving detaches")
+    .option('-i, --interactive', "pass stdin to the container's stdin")
+    .option('-t, --tty', 'the container runs on a terminal: raw mode and window size on a local terminal')
+    .action((id: string, options: AttachOptions) => run((client) => attachCommand(client, id, options))());
+  program
+    .command('port-forward <pod> <ports...>')
+    .description('forward 127.0.0.1:LOCAL_PORT to REMOTE_PORT in a pod, one session per connection, until Ctrl-C; ports as [LOCAL_PORT:]REMOTE_PORT (no LOCAL_PORT or 0: a free port, printed)')
+    .action((pod: string, ports: string[]) => run((client) => portForwardCommand(client, pod, ports))());
   program
     .command('update <containers...>')
     .description('change the resource limits of running containers')
