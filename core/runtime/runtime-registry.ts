@@ -63,6 +63,20 @@ export interface OciRuntime {
   execCommand(id: string, processFile: string): readonly string[];
   /** Applies new resources (an OCI linux.resources JSON file) to a running container. */
   update(id: string, resourcesFile: string): Promise<void>;
+  /**
+   * Where a client attaches to a running container's stdio, for runtimes whose supervisor offers
+   * it the way conmon does (see core/streaming/conmon-attach-protocol.ts). Left out (or
+   * undefined), Attach to this runtime's containers is refused.
+   */
+  attachEndpoints?(paths: ContainerRuntimePaths): AttachEndpoints | undefined;
+}
+
+/** A supervisor's attach points for one container. */
+export interface AttachEndpoints {
+  /** AF_UNIX SOCK_SEQPACKET: output packets start with the pipe byte, input packets go to stdin. */
+  readonly socket: string;
+  /** FIFO taking "1 <height> <width>\n" lines to resize the container's terminal. */
+  readonly controlFifo: string;
 }
 
 /**

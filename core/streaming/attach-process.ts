@@ -2,7 +2,8 @@ import type { ContainerRecord } from '../containers/container-record';
 import { describeError } from '../errors';
 import { failureStatus, successStatus, type KubeStatus } from './channel-protocol';
 import { connectAttachSocket, type AttachSocket } from './conmon-attach-socket';
-import { attachSocketPath, controlFifoPath, parseAttachPacket, resizeControlLine, stdinPackets } from './conmon-attach-protocol';
+import type { AttachEndpoints } from '../runtime/runtime-registry';
+import { parseAttachPacket, resizeControlLine, stdinPackets } from './conmon-attach-protocol';
 import { ControlFifo } from './conmon-control-fifo';
 import { NO_CONTROL, type RemoteCommand, type StdioControl, type StdioSink } from './remote-command';
 
@@ -18,6 +19,8 @@ import { NO_CONTROL, type RemoteCommand, type StdioControl, type StdioSink } fro
 
 export interface AttachTarget {
   readonly record: ContainerRecord;
+  /** The runtime's attach socket and control FIFO for this container. */
+  readonly endpoints: AttachEndpoints;
   readonly stdin: boolean;
   readonly stdout: boolean;
   readonly stderr: boolean;
@@ -39,8 +42,8 @@ export function attachCommand(target: AttachTarget): RemoteCommand {
 /** Connects to the container's conmon and relays until one side ends. */
 export function startAttach(target: AttachTarget, sink: StdioSink, onError: (error: unknown) => void): StdioControl {
   const { record } = target;
-  const socketPath = attachSocketPath(record.paths.bundle);
-  const control = new ControlFifo(controlFifoPath(record.paths.bundle));
+  const socketPath = target.endpoints.socket;
+  const control = new ControlFifo(target.endpoints.controlFifo);
   const stdinStaysOpen = record.config.stdin && !record.config.stdin_once && !record.config.tty;
   let socket: AttachSocket | undefined;
   let connected = false;

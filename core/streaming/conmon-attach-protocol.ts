@@ -1,4 +1,3 @@
-import * as path from 'node:path';
 import type { TerminalSize } from './remote-command';
 
 // What conmon (2.x, started with --full-attach) offers an attaching client, as pure functions:
@@ -10,8 +9,8 @@ import type { TerminalSize } from './remote-command';
 //   (the container exited and its output is drained), the socket reads EOF.
 // - `<bundle>/ctl`, a FIFO of "<type> <height> <width>\n" lines: type 1 resizes the terminal,
 //   type 2 reopens the log.
-// Without --full-attach the socket would be under --socket-dir-path, through a symlink to the
-// bundle; we always pass --full-attach and reach the long path through /proc/self/fd instead.
+// Where these are is the runtime's business (OciRuntime.attachEndpoints; the runc plugin's conmon
+// keeps both in the bundle).
 
 /** conmon's stdpipe_t values, as the first byte of each attach packet. */
 export const ATTACH_PIPE_STDOUT = 2;
@@ -24,14 +23,6 @@ export const ATTACH_STDIN_PACKET_MAX = 32_768 - 1;
 export const CONMON_MAX_WINDOW_DIMENSION = 1000;
 
 const WIN_RESIZE_EVENT = 1;
-
-export function attachSocketPath(bundle: string): string {
-  return path.join(bundle, 'attach');
-}
-
-export function controlFifoPath(bundle: string): string {
-  return path.join(bundle, 'ctl');
-}
 
 export type AttachOutput = { readonly stream: 'stdout' | 'stderr'; readonly data: Buffer } | { readonly stream: 'unknown'; readonly pipe: number | undefined };
 

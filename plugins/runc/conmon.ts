@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { describeError } from '../../core/errors';
-import type { CreateContainerOptions } from '../../core/runtime/runtime-registry';
+import type { AttachEndpoints, CreateContainerOptions } from '../../core/runtime/runtime-registry';
 
 // Starting a container under conmon: conmon forks away (so the daemon is never the container's
 // parent and the container outlives a daemon restart), runs `<runtime> create`, keeps the
@@ -122,9 +122,17 @@ function readTail(file: string): string {
   }
 }
 
+/**
+ * conmon's attach socket and control FIFO: with --full-attach both sit in the bundle (the socket
+ * is not under --socket-dir-path then; a client reaches its long path through /proc/self/fd).
+ */
+export function conmonAttachEndpoints(bundle: string): AttachEndpoints {
+  return { socket: path.join(bundle, 'attach'), controlFifo: path.join(bundle, 'ctl') };
+}
+
 /** Asks conmon to reopen the log file: message type 2 on its control FIFO in the bundle. */
 export async function reopenConmonLog(bundle: string): Promise<void> {
-  const fifo = path.join(bundle, 'ctl');
+  const fifo = conmonAttachEndpoints(bundle).controlFifo;
   const handle = await fs.promises.open(fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
   try {
     await handle.write('2 0 0\n');

@@ -2,9 +2,9 @@ import * as path from 'node:path';
 import { describeError, ProgramError } from '../../core/errors';
 import { findExecutable } from '../../core/exec/find-executable';
 import { runProgram } from '../../core/exec/run-program';
-import type { ContainerRuntimePaths, CreateContainerOptions, OciRuntime, RuntimeContainerState } from '../../core/runtime/runtime-registry';
+import type { AttachEndpoints, ContainerRuntimePaths, CreateContainerOptions, OciRuntime, RuntimeContainerState } from '../../core/runtime/runtime-registry';
 import type { CgroupDriver, Readiness } from '../../core/tokens';
-import { launchUnderConmon, reopenConmonLog } from './conmon';
+import { conmonAttachEndpoints, launchUnderConmon, reopenConmonLog } from './conmon';
 
 const VERSION_TIMEOUT_MS = 10_000;
 const COMMAND_TIMEOUT_MS = 30_000;
@@ -85,6 +85,10 @@ export class RuncRuntime implements OciRuntime {
 
   reopenLog(paths: ContainerRuntimePaths): Promise<void> {
     return reopenConmonLog(paths.bundle);
+  }
+
+  attachEndpoints(paths: ContainerRuntimePaths): AttachEndpoints {
+    return conmonAttachEndpoints(paths.bundle);
   }
 
   execCommand(id: string, processFile: string): readonly string[] {

@@ -1,19 +1,17 @@
 import assert from 'node:assert/strict';
 import {
   ATTACH_STDIN_PACKET_MAX,
-  attachSocketPath,
-  controlFifoPath,
   parseAttachPacket,
   resizeControlLine,
   stdinPackets,
 } from '../../core/streaming/conmon-attach-protocol';
 import { checkAttachable, validateAttachRequest } from '../../core/services/streaming/attach-handler';
 import type { ContainerRecord } from '../../core/containers/container-record';
+import { conmonAttachEndpoints } from '../../plugins/runc/conmon';
 
 describe('conmon attach protocol', () => {
   it('finds the attach socket and the control FIFO in the bundle (conmon --full-attach)', () => {
-    assert.equal(attachSocketPath('/run/c/abc/bundle'), '/run/c/abc/bundle/attach');
-    assert.equal(controlFifoPath('/run/c/abc/bundle'), '/run/c/abc/bundle/ctl');
+    assert.deepEqual(conmonAttachEndpoints('/run/c/abc/bundle'), { socket: '/run/c/abc/bundle/attach', controlFifo: '/run/c/abc/bundle/ctl' });
   });
 
   it('reads the pipe byte conmon puts before each output packet: 2 stdout, 3 stderr', () => {

@@ -4,6 +4,7 @@ import type { UnaryCriHandler } from '../../cri/cri-handler-types';
 import type { AttachRequest__Output } from '../../cri/generated/runtime/v1/AttachRequest';
 import type { AttachResponse } from '../../cri/generated/runtime/v1/AttachResponse';
 import { FailedPreconditionError, InvalidArgumentError } from '../../errors';
+import type { RuntimeRegistry } from '../../runtime/runtime-registry';
 import { attachCommand } from '../../streaming/attach-process';
 import { serveRemoteCommandSpdy } from '../../streaming/spdy-remote-command';
 import type { StreamingServer } from '../../streaming/streaming-server';
@@ -14,6 +15,7 @@ import { serveRemoteCommand } from '../../streaming/ws-remote-command';
 
 export function attachHandler(
   containers: ContainerService,
+  runtimes: RuntimeRegistry,
   server: StreamingServer,
   onError: (error: unknown) => void,
 ): UnaryCriHandler<AttachRequest__Output, AttachResponse> {
@@ -21,7 +23,12 @@ export function attachHandler(
     validateAttachRequest(request);
     const record = containers.get(request.container_id);
     checkAttachable(record, request);
-    const command = attachCommand({ record, stdin: request.stdin, stdout: request.stdout, stderr: request.stderr, tty: request.tty });
+    const runtime = runtimes.forHandler(record.runtimeName);
+    const endpoints = runtime.attachEndpoints?.({ ...record.paths, logPath: record.logPath });
+    if (!endpoints) {
+      throw new FailedPreconditionError(`Attach to container ${record.id}: its runtime "${runtime.name}" offers no attach socket (Exec works)`);
+    }
+    const command = attachCommand({ record, endpoints, stdin: request.stdin, stdout: request.stdout, stderr: request.stderr, tty: request.tty });
     const url = server.register({
       kind: 'attach',
       serve: (ws, subprotocol) => serveRemoteCommand(ws, subprotocol, command, onError),

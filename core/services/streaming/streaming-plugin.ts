@@ -24,7 +24,7 @@ export const streamingPlugin = definePlugin({
     ctx.onStop(() => server.close());
     ctx.logger.info('streaming server listening', { address: `${host.includes(':') ? `[${host}]` : host}:${server.port}` });
     ctx.cri.handle('Exec', execHandler(containers, runtimes, server, onError));
-    ctx.cri.handle('Attach', attachHandler(containers, server, onError));
+    ctx.cri.handle('Attach', attachHandler(containers, runtimes, server, onError));
     ctx.cri.handle('PortForward', portForwardHandler(sandboxes, server));
   },
 });
