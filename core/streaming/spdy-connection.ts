@@ -51,7 +51,41 @@ export function acceptSpdyUpgrade(socket: Duplex, head: Buffer, protocol: string
   if (head.length > 0) socket.unshift(head);
   const connection = spdyConnection.create(socket, { protocol: 'spdy', isServer: true, autoSpdy31: true });
   acceptStreamsWithoutHttpHeaders(connection);
+  ignorePeerStreamWindows(connection);
   return connection;
+}
+
+interface WindowSide {
+  update(size: number, callback?: () => void): void;
+}
+
+interface WithSendWindow {
+  _spdyState?: { window?: { send?: WindowSide }; streamWindow?: { send?: WindowSide } };
+}
+
+/**
+ * Kubernetes clients do no flow control: moby/spdystream never sends SETTINGS or WINDOW_UPDATE,
+ * and the kubelet (spdystream too) never waits for one. spdy-transport keeps to the peer's
+ * stream window, 64 KiB until a WINDOW_UPDATE raises it, so an exec's stdout or a forwarded
+ * port's data would stop for good after 64 KiB. Writes on the client's streams therefore no
+ * longer count against (or wait for) the peer's window, as with the kubelet. A peer that does
+ * flow control copes: its receive window just goes below zero, and it still gets WINDOW_UPDATEs
+ * for what it sends. (The session window only applies once a peer speaks SPDY/3.1 flow control
+ * by sending a session WINDOW_UPDATE, which spdystream never does.)
+ */
+function ignorePeerStreamWindows(connection: SpdyConnection): void {
+  const template = (connection as unknown as WithSendWindow)._spdyState?.streamWindow?.send;
+  if (!template || typeof template.update !== 'function') {
+    throw new Error('spdy-transport changed: its streams no longer have a send window to patch, and Kubernetes clients never send WINDOW_UPDATE');
+  }
+  // Registered before the session's own 'stream' listener, so it runs before anything is written.
+  connection.on('stream', (stream: SpdyStream) => {
+    const side = (stream as unknown as WithSendWindow)._spdyState?.window?.send;
+    if (!side) return;
+    side.update = (_size, callback) => {
+      if (callback) process.nextTick(callback);
+    };
+  });
 }
 
 interface SpdyParser {

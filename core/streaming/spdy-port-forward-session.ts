@@ -82,6 +82,8 @@ export function servePortForwardSpdy(
     });
     // The client half-closes when its local connection has nothing more to send.
     data.on('end', () => link.input.end());
+    // Closed without this side having ended it: reset by the client, so the relay goes too.
+    data.on('close', () => endPair(id));
   };
 
   connection.on('error', (error: Error) => {

@@ -1,3 +1,4 @@
+import { StringDecoder } from 'node:string_decoder';
 import type { SpdyConnection, SpdyStream } from 'spdy-transport';
 import { failureStatus, type KubeStatus } from './channel-protocol';
 import { parseTerminalSize, type RemoteCommand } from './remote-command';
@@ -12,8 +13,12 @@ import { streamHeader } from './spdy-connection';
 
 /** How long the client has to open every expected stream (the kubelet's default). */
 export const STREAM_CREATION_TIMEOUT_MS = 30_000;
-/** After the outcome is written, how long the client has to close the connection itself. */
-const CLOSE_GRACE_MS = 1_000;
+/**
+ * Once the outcome is handed to the connection, how long the client has to close it itself, as
+ * kubectl does on reading the error stream to its end; time enough for the rest of the output to
+ * cross the socket. After that the connection is dropped (a client still holding stdin open).
+ */
+const CLOSE_GRACE_MS = 10_000;
 
 export type ExecStreamType = 'error' | 'stdin' | 'stdout' | 'stderr' | 'resize';
 
@@ -43,6 +48,7 @@ export function serveRemoteCommandSpdy(
   const expected = new Set<string>(expectedExecStreams(target, protocol));
   const streams = new Map<string, SpdyStream>();
   let started = false;
+  let finished = false;
   let closed = false;
   let abort: () => void = () => undefined;
 
@@ -51,17 +57,20 @@ export function serveRemoteCommandSpdy(
     closed = true;
     clearTimeout(timer);
     connection.end();
-    // A client that keeps its side open (stdin, resize) is cut off after a moment.
     setTimeout(() => connection.socket.destroy(), CLOSE_GRACE_MS).unref();
   };
   const finish = (status: KubeStatus): void => {
-    streams.get('stdout')?.end();
-    streams.get('stderr')?.end();
+    if (finished) return;
+    finished = true;
+    clearTimeout(timer);
+    const outputs = [streams.get('stdout'), streams.get('stderr'), streams.get('error')].filter((s): s is SpdyStream => s !== undefined);
     const error = streams.get('error');
     const payload = errorStreamPayload(status, protocol);
     if (error && payload !== undefined) error.write(payload);
-    if (error) error.end(close);
-    else close();
+    // The client waits for stdout, stderr and error to end; stdin and resize are closed on this
+    // side too, so that a client-go reader waiting for the server to close stdin returns.
+    for (const stream of streams.values()) stream.end();
+    Promise.all(outputs.map((s) => handedOff(s, CLOSE_GRACE_MS))).then(close, close);
   };
 
   const timer = setTimeout(() => {
@@ -75,18 +84,21 @@ export function serveRemoteCommandSpdy(
   connection.on('close', () => {
     clearTimeout(timer);
     closed = true;
-    abort();
+    const aborting = abort;
+    abort = () => undefined;
+    aborting();
   });
   connection.on('stream', (stream: SpdyStream) => {
     const type = streamHeader(stream, 'streamtype') ?? '';
     stream.on('error', () => undefined);
-    if (started || streams.has(type) || !expected.has(type)) {
+    if (started || finished || streams.has(type) || !expected.has(type)) {
       stream.abort();
       return;
     }
     stream.respond(200, {});
     streams.set(type, stream);
-    // Nothing is read from error, stdout or stderr; stdin and resize are read once the session starts.
+    // Nothing is read from error, stdout or stderr; stdin and resize are read once the session
+    // starts (what the client sends before that waits in the stream).
     if (type !== 'stdin' && type !== 'resize') stream.resume();
     if (streams.size < expected.size) return;
 
@@ -107,39 +119,93 @@ export function serveRemoteCommandSpdy(
     abort = () => control.abort();
     const stdin = streams.get('stdin');
     stdin?.on('data', (chunk: Buffer) => control.writeStdin(chunk));
+    // The client half-closes stdin (FIN) when its input ends.
     stdin?.on('end', () => control.closeStdin());
     const resize = streams.get('resize');
-    if (resize) readJsonMessages(resize, (text) => {
-      const size = parseTerminalSize(text);
-      if (size) control.resize(size);
-    });
+    if (resize) {
+      const messages = new JsonMessageSplitter();
+      resize.on('data', (chunk: Buffer) => {
+        for (const text of messages.push(chunk)) {
+          const size = parseTerminalSize(text);
+          if (size) control.resize(size);
+        }
+      });
+    }
   });
 }
 
 /**
- * Calls `onMessage` with each JSON object written on `stream` (kubectl writes them back to back,
- * with no separator, so objects are split by brace depth; strings here hold no braces).
+ * Resolves once everything written on `stream` went to the connection, or the stream is gone, or
+ * (should neither be told) after `limitMs`. (spdy-transport's streams are readable-stream 3
+ * Duplexes, without `writableFinished`.)
  */
-function readJsonMessages(stream: SpdyStream, onMessage: (text: string) => void): void {
-  let pending = '';
-  stream.on('data', (chunk: Buffer) => {
-    pending += chunk.toString();
-    let depth = 0;
-    let start = 0;
-    for (let i = 0; i < pending.length; i++) {
-      const c = pending[i];
-      if (c === '{') {
-        if (depth === 0) start = i;
-        depth++;
-      } else if (c === '}' && depth > 0) {
-        depth--;
-        if (depth === 0) {
-          onMessage(pending.slice(start, i + 1));
-          pending = pending.slice(i + 1);
-          i = -1;
+function handedOff(stream: SpdyStream, limitMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const state = (stream as unknown as { _writableState?: { finished?: boolean } })._writableState;
+    if (state?.finished || stream.destroyed) return resolve();
+    const timer = setTimeout(resolve, limitMs);
+    const done = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    stream.once('finish', done);
+    stream.once('close', done);
+  });
+}
+
+/** Larger than any resize message; past this, what the stream carries is not resize messages. */
+const MAX_PENDING_MESSAGE = 4096;
+
+/**
+ * Cuts the resize stream into JSON objects. kubectl writes them with a JSON encoder, one after
+ * another (a newline between, which the kubelet's decoder does not need either), and a write
+ * may hold several or part of one. Objects are told apart by brace depth, outside strings.
+ */
+export class JsonMessageSplitter {
+  private readonly decoder = new StringDecoder('utf8');
+  private pending = '';
+  private depth = 0;
+  private inString = false;
+  private escaped = false;
+  private start = -1;
+
+  /** The objects `chunk` completes, in order. */
+  push(chunk: Buffer | string): string[] {
+    const scanFrom = this.pending.length;
+    this.pending += typeof chunk === 'string' ? chunk : this.decoder.write(chunk);
+    const messages: string[] = [];
+    let consumed = 0;
+    for (let i = scanFrom; i < this.pending.length; i++) {
+      const c = this.pending[i];
+      if (this.inString) {
+        if (this.escaped) this.escaped = false;
+        else if (c === '\\') this.escaped = true;
+        else if (c === '"') this.inString = false;
+      } else if (c === '"') {
+        if (this.depth > 0) this.inString = true;
+      } else if (c === '{') {
+        if (this.depth === 0) this.start = i;
+        this.depth++;
+      } else if (c === '}' && this.depth > 0) {
+        this.depth--;
+        if (this.depth === 0) {
+          messages.push(this.pending.slice(this.start, i + 1));
+          consumed = i + 1;
         }
       }
+      if (this.depth === 0 && !this.inString) consumed = Math.max(consumed, i + 1);
     }
-    if (pending.length > 4096) pending = ''; // not resize messages; drop rather than grow
-  });
+    this.pending = this.pending.slice(consumed);
+    if (this.start >= 0) this.start -= consumed;
+    if (this.pending.length > MAX_PENDING_MESSAGE) this.reset();
+    return messages;
+  }
+
+  private reset(): void {
+    this.pending = '';
+    this.depth = 0;
+    this.inString = false;
+    this.escaped = false;
+    this.start = -1;
+  }
 }

@@ -1,4 +1,5 @@
-// The part of spdy-transport (no published types) that the SPDY streaming code uses.
+// The part of spdy-transport (no published types) that the SPDY streaming code and its test
+// client (test/support/spdy-client.ts) use.
 declare module 'spdy-transport' {
   import type { Duplex } from 'node:stream';
 
@@ -8,6 +9,8 @@ declare module 'spdy-transport' {
     readonly headers: Record<string, string | string[] | undefined>;
     respond(status: number, headers: Record<string, string>, callback?: (error?: Error) => void): void;
     abort(code?: string, callback?: () => void): void;
+    /** Client side: sends the SYN_STREAM now (request() otherwise sends it on the next tick). */
+    send(callback?: (error?: Error) => void): void;
   }
 
   export interface SpdyRequestOptions {
