@@ -35,6 +35,11 @@ export const BUSYBOX_NC_RELAY: RelayHelper = {
 export interface Connection {
   readonly input: Writable;
   readonly output: Readable;
+  /**
+   * Settles when the connection is over and any failure has been reported; sessions end a
+   * connection's streams on this, not on `output` closing, or the reason would come too late.
+   */
+  readonly ended: Promise<void>;
   close(): void;
 }
 
@@ -63,7 +68,7 @@ export function servePortForward(ws: WebSocket, query: URLSearchParams, target: 
     connection.output.on('data', (chunk: Buffer) => send(2 * i, chunk));
     connection.output.on('error', () => undefined);
     connection.input.on('error', () => undefined);
-    connection.output.on('close', () => {
+    void connection.ended.then(() => {
       open--;
       if (open === 0 && ws.readyState === ws.OPEN) ws.close(1000);
     });
@@ -87,20 +92,30 @@ export function connect(netns: string, port: number, relay: RelayHelper, reportE
   if (netns === 'host') {
     const socket = net.connect(port, '127.0.0.1');
     socket.on('error', (error) => reportError(`error forwarding port ${port} to the host network: ${error.message}`));
-    return { input: socket, output: socket, close: () => socket.destroy() };
+    // 'close' comes after 'error', so the report is out by then.
+    const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    return { input: socket, output: socket, ended, close: () => socket.destroy() };
   }
   const child = spawn(relay.nsenter, [`--net=${netns}`, ...relay.argv(port)], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => {
     if (stderr.length < 4096) stderr += chunk.toString();
   });
-  child.on('error', (error) => reportError(`error forwarding port ${port}: cannot run ${relay.nsenter}: ${error.message}`));
-  child.on('exit', (code) => {
-    if (code !== 0 && code !== null) reportError(`error forwarding port ${port} in the pod's network namespace: ${stderr.trim() || `relay exited with ${code}`}`);
+  const ended = new Promise<void>((resolve) => {
+    child.on('error', (error) => {
+      reportError(`error forwarding port ${port}: cannot run ${relay.nsenter}: ${error.message}`);
+      resolve();
+    });
+    // 'close' (not 'exit'): the relay's stderr is read to the end, so the reason is whole.
+    child.on('close', (code) => {
+      if (code !== 0 && code !== null) reportError(`error forwarding port ${port} in the pod's network namespace: ${stderr.trim() || `relay exited with ${code}`}`);
+      resolve();
+    });
   });
   return {
     input: child.stdin,
     output: child.stdout,
+    ended,
     close: () => {
       child.stdin.end();
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

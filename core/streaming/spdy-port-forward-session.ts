@@ -76,7 +76,7 @@ export function servePortForwardSpdy(
     link.output.on('data', (chunk: Buffer) => {
       if (data.writable) data.write(chunk);
     });
-    link.output.on('close', () => endPair(id));
+    void link.ended.then(() => endPair(id));
     data.on('data', (chunk: Buffer) => {
       if (link.input.writable) link.input.write(chunk);
     });

@@ -180,6 +180,11 @@ describe('streaming: Exec and PortForward over SPDY/3.1', function () {
       assert.equal(await bad.error.text(), 'invalid port "0" in the port-forward stream: ports are 1-65535');
       assert.equal((await bad.data.received).length, 0);
       assert.match((await get(session, '/', '10')).reply.toString(), /hello from the pod\n$/);
+
+      // A port nothing listens on in the pod: the relay's reason on the error stream, as the kubelet reports it.
+      const refused = await forward(session, '8081', '11');
+      assert.match(await refused.error.text(), /^error forwarding port 8081 in the pod's network namespace: .*Connection refused/);
+      assert.equal((await refused.data.received).length, 0);
     });
   });
 });

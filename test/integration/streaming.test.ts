@@ -180,6 +180,11 @@ describe('streaming: Exec and PortForward over WebSocket', function () {
     const pages = (await Promise.all([get('8080', [0]), get('8080', [0]), get('8080,8080', [0, 2])])).flat();
     assert.equal(pages.length, 4);
     for (const p of pages) assert.match(p, /hello from the pod\n$/);
+
+    // A port nothing listens on: the relay's reason on the error channel, then the socket closes.
+    const { url: refusedUrl } = await client.call('PortForward', { pod_sandbox_id: podId, port: [8081] });
+    const refused = await session(`${String(refusedUrl)}?port=8081`, ['portforward.k8s.io']);
+    assert.match((refused.channels.get(1) ?? Buffer.alloc(0)).subarray(2).toString(), /^error forwarding port 8081 in the pod's network namespace: .*Connection refused/);
   });
 
   it('forwards a port of a host-network pod: the host loopback, where its server listens', async () => {
