@@ -7,14 +7,14 @@ import { spdyUpgrade, type SpdyClientSession, type SpdyClientStream } from '../s
 import { makeTempRoot, removeTempRoot } from '../support/temp-root';
 import { useTestDaemons } from '../support/test-daemon';
 
-// Exec and PortForward over SPDY/3.1 with real runc and conmon, through a client that speaks
+// Exec, Attach and PortForward over SPDY/3.1 with real runc and conmon, through a client that speaks
 // like Kubernetes' (test/support/spdy-client.ts: streams opened one after another, each waiting
 // for its reply; only the Kubernetes headers; no flow control). kubectl itself is in
 // streaming-kubectl.test.ts.
 
 const EXEC_PROTOCOLS = ['v4.channel.k8s.io', 'v3.channel.k8s.io', 'v2.channel.k8s.io', 'channel.k8s.io'];
 
-describe('streaming: Exec and PortForward over SPDY/3.1', function () {
+describe('streaming: Exec, Attach and PortForward over SPDY/3.1', function () {
   this.timeout(120_000);
   const daemons = useTestDaemons();
   let registry: TestRegistry;
@@ -107,6 +107,67 @@ describe('streaming: Exec and PortForward over SPDY/3.1', function () {
     assert.ok(output.equals(input), 'stdout differs from what was sent on stdin');
     assert.equal(await stderr.text(), '');
     assert.deepEqual(JSON.parse(await error.text()), { metadata: {}, status: 'Success' });
+  });
+
+  /** Reads `stream` until `pattern` shows in what came so far; the collected text. */
+  const waitFor = (stream: SpdyClientStream, pattern: RegExp): Promise<string> =>
+    new Promise((resolve, reject) => {
+      let seen = '';
+      const onData = (chunk: Buffer): void => {
+        seen += chunk.toString();
+        if (!pattern.test(seen)) return;
+        stream.stream.off('data', onData);
+        resolve(seen);
+      };
+      stream.stream.on('data', onData);
+      stream.received.then(() => reject(new Error(`the stream ended before ${pattern} showed; it sent ${JSON.stringify(seen)}`)), reject);
+    });
+
+  it('execs a shell with a TTY: the resize stream sets the terminal size, the exit code comes on the error stream', async () => {
+    const { client, id } = await startSleeper();
+    const { url } = await client.call('Exec', { container_id: id, cmd: ['sh'], stdin: true, stdout: true, tty: true });
+    const { session } = await connect(String(url), EXEC_PROTOCOLS);
+    const error = await session.openStream({ streamtype: 'error' });
+    const stdin = await session.openStream({ streamtype: 'stdin' });
+    const stdout = await session.openStream({ streamtype: 'stdout' });
+    const resize = await session.openStream({ streamtype: 'resize' });
+    // As kubectl does: one JSON object per size, newline-terminated (json.Encoder).
+    resize.stream.write('{"Width":100,"Height":30}\n');
+    // The size reaches the terminal shortly after the message: ask until it shows.
+    let shown = '';
+    for (let attempt = 0; attempt < 20 && !/30 100/.test(shown); attempt++) {
+      const answer = waitFor(stdout, /\d+ \d+\r?\r?\n/);
+      stdin.stream.write('stty size\n');
+      shown = await answer;
+    }
+    assert.match(shown, /30 100/);
+    resize.stream.write('{"Width":120,"Height":40}\n');
+    for (let attempt = 0; attempt < 20 && !/40 120/.test(shown); attempt++) {
+      const answer = waitFor(stdout, /\d+ \d+\r?\r?\n/);
+      stdin.stream.write('stty size\n');
+      shown = await answer;
+    }
+    assert.match(shown, /40 120/);
+    stdin.stream.write('exit 3\n');
+    assert.equal(JSON.parse(await error.text()).details.causes[0].message, '3');
+  });
+
+  it('attaches to a container: stdin echoed back by cat, the container runs on after the client leaves', async () => {
+    const { client, podId, pod } = await start();
+    const id = await startContainer(client, podId, pod, containerConfig('cat', image, ['cat'], { stdin: true }));
+    const { url } = await client.call('Attach', { container_id: id, stdin: true, stdout: true, stderr: true });
+    assert.match(String(url), /\/attach\/[A-Za-z0-9_-]{22}$/);
+    const { session } = await connect(String(url), EXEC_PROTOCOLS);
+    await session.openStream({ streamtype: 'error' });
+    const stdin = await session.openStream({ streamtype: 'stdin' });
+    const stdout = await session.openStream({ streamtype: 'stdout' });
+    await session.openStream({ streamtype: 'stderr' });
+    stdin.stream.write('hello over spdy\n');
+    assert.match(await waitFor(stdout, /hello over spdy\n/), /hello over spdy\n/);
+    session.destroy();
+    await session.closed;
+    const { status } = await client.call('ContainerStatus', { container_id: id });
+    assert.equal(status?.state, 'CONTAINER_RUNNING');
   });
 
   it('refuses an upgrade without a protocol it knows, before using the token; refuses a stream type the exec did not ask for', async () => {
