@@ -82,21 +82,22 @@ describe('streaming: kubectl exec and port-forward over SPDY/3.1', function () {
     return { client, podId };
   };
 
-  const kubectlEnv = (): NodeJS.ProcessEnv => ({
+  /** SPDY unless `websockets`: then kubectl's exec speaks v5.channel.k8s.io, straight through to Caisson. */
+  const kubectlEnv = (websockets: boolean): NodeJS.ProcessEnv => ({
     PATH: process.env.PATH,
     HOME: root, // discovery cache and anything else kubectl keeps under ~/.kube
     KUBECONFIG: path.join(root, 'kubeconfig'),
-    KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false',
+    KUBECTL_REMOTE_COMMAND_WEBSOCKETS: String(websockets),
     KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false',
   });
-  const startKubectl = (args: string[]): ChildProcess => {
-    const child = spawn(KUBECTL, args, { env: kubectlEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+  const startKubectl = (args: string[], websockets = false): ChildProcess => {
+    const child = spawn(KUBECTL, args, { env: kubectlEnv(websockets), stdio: ['pipe', 'pipe', 'pipe'] });
     children.add(child);
     return child;
   };
   /** Runs kubectl to its end with `input` on its stdin. */
-  const kubectl = (args: string[], input = ''): Promise<Run> => {
-    const child = startKubectl(args);
+  const kubectl = (args: string[], input = '', websockets = false): Promise<Run> => {
+    const child = startKubectl(args, websockets);
     const stdout: Buffer[] = [];
     let stderr = '';
     child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
@@ -125,6 +126,15 @@ describe('streaming: kubectl exec and port-forward over SPDY/3.1', function () {
     assert.equal(run.code, 0, explain(run));
     assert.equal(run.stdout.toString(), 'hi\n');
     assert.equal(run.stderr, '');
+  });
+
+  it('kubectl exec over WebSocket (v5.channel.k8s.io): stdin, both streams and the exit code', async () => {
+    await startPod();
+    const run = await kubectl(['exec', '-i', POD_NAME, '--', 'sh', '-c', 'cat; echo err >&2; exit 4'], 'hi over websocket\n', true);
+    assert.equal(run.code, 4, explain(run));
+    assert.equal(run.stdout.toString(), 'hi over websocket\n');
+    assert.match(run.stderr, /^err\n/);
+    assert.ok(apiserver?.requests.some((r) => /^(GET|POST) \/api\/v1\/namespaces\/default\/pods\/web\/exec\?.* \(upgrade: websocket\)$/i.test(r)), explain(run));
   });
 
   it('kubectl exec: a MiB of output each way (kubectl does no SPDY flow control)', async () => {
