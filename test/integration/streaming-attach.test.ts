@@ -2,11 +2,8 @@ import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import WebSocket from 'ws';
 import type { CriClient } from '../../cli/cri-client';
-import { startBusyboxRegistry } from '../support/busybox-registry';
-import { containerConfig, podConfig, runPod, startContainer, waitForExit } from '../support/pod-fixtures';
-import type { TestRegistry } from '../support/registry/test-registry';
-import { makeTempRoot, removeTempRoot } from '../support/temp-root';
-import { useTestDaemons } from '../support/test-daemon';
+import { useBusyboxPods, type BusyboxPod } from '../support/busybox-pods';
+import { containerConfig, startContainer, waitForExit } from '../support/pod-fixtures';
 
 // Attach over WebSocket (v5.channel.k8s.io) with real runc and conmon: the session relays the
 // container's own stdio through conmon's attach socket, resizes its terminal through conmon's
@@ -95,24 +92,8 @@ const SUCCESS = { metadata: {}, status: 'Success' };
 
 describe('streaming: Attach over WebSocket', function () {
   this.timeout(120_000);
-  const daemons = useTestDaemons();
-  let registry: TestRegistry;
-  let image: string;
-  let logs: string;
-
-  before(async () => ({ registry, image } = await startBusyboxRegistry()));
-  after(async () => registry?.stop());
-  beforeEach(() => (logs = makeTempRoot('attachlogs')));
-  afterEach(() => removeTempRoot(logs));
-
-  const start = async (): Promise<{ client: CriClient; podId: string; pod: Record<string, unknown> }> => {
-    const d = await daemons.start({ config: { 'insecure-registries': [registry.host] } });
-    const client = d.client();
-    await client.call('PullImage', { image: { image } });
-    const pod = podConfig(logs);
-    const podId = await runPod(client, pod);
-    return { client, podId, pod };
-  };
+  const pods = useBusyboxPods('attachlogs');
+  const start = (): Promise<BusyboxPod> => pods.startPod();
   const attach = async (client: CriClient, request: Record<string, unknown>): Promise<AttachClient> => {
     const { url } = await client.call('Attach', request);
     assert.match(String(url), /^http:\/\/127\.0\.0\.1:\d+\/attach\/[A-Za-z0-9_-]{22}$/);
@@ -122,7 +103,7 @@ describe('streaming: Attach over WebSocket', function () {
 
   it('relays stdin to a non-TTY container and its stdout back; closing stdin ends the session, the container runs on', async () => {
     const { client, podId, pod } = await start();
-    const id = await startContainer(client, podId, pod, containerConfig('cat', image, ['cat'], { stdin: true }));
+    const id = await startContainer(client, podId, pod, containerConfig('cat', pods.image, ['cat'], { stdin: true }));
     const session = await attach(client, { container_id: id, stdin: true, stdout: true });
     session.send(0, 'hello\n');
     assert.equal(await session.waitFor(1, /hello\n/), 'hello\n');
@@ -141,7 +122,7 @@ describe('streaming: Attach over WebSocket', function () {
 
   it('relays a large input whole (cut into packets conmon reads whole)', async () => {
     const { client, podId, pod } = await start();
-    const id = await startContainer(client, podId, pod, containerConfig('cat', image, ['cat'], { stdin: true }));
+    const id = await startContainer(client, podId, pod, containerConfig('cat', pods.image, ['cat'], { stdin: true }));
     const session = await attach(client, { container_id: id, stdin: true, stdout: true });
     const line = 'abcdefghijklmnopqrstuvwxyz0123456789\n';
     const input = line.repeat(Math.ceil(200_000 / line.length));
@@ -155,7 +136,7 @@ describe('streaming: Attach over WebSocket', function () {
   it('relays stdout and stderr of a container on their own channels', async () => {
     const { client, podId, pod } = await start();
     const script = 'while true; do echo to-stdout; echo to-stderr >&2; sleep 0.2; done';
-    const id = await startContainer(client, podId, pod, containerConfig('chatty', image, ['sh', '-c', script]));
+    const id = await startContainer(client, podId, pod, containerConfig('chatty', pods.image, ['sh', '-c', script]));
     const session = await attach(client, { container_id: id, stdout: true, stderr: true });
     await session.waitFor(1, /to-stdout\n/);
     await session.waitFor(2, /to-stderr\n/);
@@ -173,7 +154,7 @@ describe('streaming: Attach over WebSocket', function () {
 
   it('resizes the terminal of a TTY container and relays what its shell prints', async () => {
     const { client, podId, pod } = await start();
-    const id = await startContainer(client, podId, pod, containerConfig('shell', image, ['sh'], { stdin: true, tty: true }));
+    const id = await startContainer(client, podId, pod, containerConfig('shell', pods.image, ['sh'], { stdin: true, tty: true }));
     const session = await attach(client, { container_id: id, stdin: true, stdout: true, tty: true });
     session.send(4, JSON.stringify({ Width: 100, Height: 30 }));
     await waitForSize(session, '30 100');
@@ -186,7 +167,7 @@ describe('streaming: Attach over WebSocket', function () {
 
   it('detaching (closing the socket) leaves the container running, its stdin still attachable', async () => {
     const { client, podId, pod } = await start();
-    const id = await startContainer(client, podId, pod, containerConfig('cat', image, ['cat'], { stdin: true }));
+    const id = await startContainer(client, podId, pod, containerConfig('cat', pods.image, ['cat'], { stdin: true }));
     const first = await attach(client, { container_id: id, stdin: true, stdout: true });
     first.send(0, 'one\n');
     await first.waitFor(1, /one\n/);
@@ -204,7 +185,7 @@ describe('streaming: Attach over WebSocket', function () {
 
   it('ends the session with a Success Status on channel 3 when the container exits', async () => {
     const { client, podId, pod } = await start();
-    const config = containerConfig('once', image, ['sh', '-c', 'read line; echo "bye $line"; echo gone >&2; exit 3'], { stdin: true, stdin_once: true });
+    const config = containerConfig('once', pods.image, ['sh', '-c', 'read line; echo "bye $line"; echo gone >&2; exit 3'], { stdin: true, stdin_once: true });
     const id = await startContainer(client, podId, pod, config);
     const session = await attach(client, { container_id: id, stdin: true, stdout: true, stderr: true });
     session.send(0, 'now\n');
@@ -219,8 +200,8 @@ describe('streaming: Attach over WebSocket', function () {
 
   it('validates Attach requests', async () => {
     const { client, podId, pod } = await start();
-    const plain = await startContainer(client, podId, pod, containerConfig('plain', image, ['sleep', '300']));
-    const quick = await startContainer(client, podId, pod, containerConfig('quick', image, ['true']));
+    const plain = await startContainer(client, podId, pod, containerConfig('plain', pods.image, ['sleep', '300']));
+    const quick = await startContainer(client, podId, pod, containerConfig('quick', pods.image, ['true']));
     await assert.rejects(client.call('Attach', { container_id: '', stdout: true }), { code: grpc.status.INVALID_ARGUMENT, details: 'Attach needs a container_id' });
     await assert.rejects(client.call('Attach', { container_id: plain }), {
       code: grpc.status.INVALID_ARGUMENT,
@@ -248,7 +229,7 @@ describe('streaming: Attach over WebSocket', function () {
 
   it('answers a Failure Status when the container exits between Attach and opening the URL', async () => {
     const { client, podId, pod } = await start();
-    const id = await startContainer(client, podId, pod, containerConfig('short', image, ['sh', '-c', 'read line'], { stdin: true, stdin_once: true }));
+    const id = await startContainer(client, podId, pod, containerConfig('short', pods.image, ['sh', '-c', 'read line'], { stdin: true, stdin_once: true }));
     const { url } = await client.call('Attach', { container_id: id, stdout: true });
     // Ends the container through a first session, so the URL above outlives its conmon.
     const closer = await attach(client, { container_id: id, stdin: true, stdout: true });

@@ -1,11 +1,7 @@
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
-import type { CriClient } from '../../cli/cri-client';
-import { containerConfig, podConfig, runPod, startContainer } from '../support/pod-fixtures';
-import type { TestRegistry } from '../support/registry/test-registry';
-import { makeTempRoot, removeTempRoot } from '../support/temp-root';
-import { useTestDaemons } from '../support/test-daemon';
-import { startBusyboxRegistry } from '../support/busybox-registry';
+import { containerConfig, startContainer } from '../support/pod-fixtures';
+import { useBusyboxPods, type BusyboxPod } from '../support/busybox-pods';
 
 // Exec and PortForward over the base64 WebSocket subprotocols (base64.channel.k8s.io and
 // v4.base64.channel.k8s.io) with real runc and conmon. The client here frames by hand, from the
@@ -50,28 +46,12 @@ const text = (s: Base64Session, channel: number): string => s.channels.get(chann
 
 describe('streaming: the base64 WebSocket subprotocols', function () {
   this.timeout(120_000);
-  const daemons = useTestDaemons();
-  let registry: TestRegistry;
-  let image: string;
-  let logs: string;
-
-  before(async () => ({ registry, image } = await startBusyboxRegistry()));
-  after(async () => registry?.stop());
-  beforeEach(() => (logs = makeTempRoot('b64logs')));
-  afterEach(() => removeTempRoot(logs));
-
-  const start = async (): Promise<{ client: CriClient; podId: string; pod: Record<string, unknown> }> => {
-    const d = await daemons.start({ config: { 'insecure-registries': [registry.host] } });
-    const client = d.client();
-    await client.call('PullImage', { image: { image } });
-    const pod = podConfig(logs);
-    const podId = await runPod(client, pod);
-    return { client, podId, pod };
-  };
+  const pods = useBusyboxPods('b64logs');
+  const start = (): Promise<BusyboxPod> => pods.startPod();
 
   it('execs over v4.base64.channel.k8s.io: base64 stdin, stdout and stderr in text messages, a Status on channel 3', async () => {
     const { client, podId, pod } = await start();
-    const id = await startContainer(client, podId, pod, containerConfig('sleeper', image, ['sleep', '300']));
+    const id = await startContainer(client, podId, pod, containerConfig('sleeper', pods.image, ['sleep', '300']));
     // No half-close on the base64 protocols: the command reads one line and ends by itself.
     const cmd = ['sh', '-c', 'read line; echo "got $line"; printf "\\000\\377" ; echo err >&2; exit 3'];
     const { url } = await client.call('Exec', { container_id: id, cmd, stdin: true, stdout: true, stderr: true });
@@ -92,7 +72,7 @@ describe('streaming: the base64 WebSocket subprotocols', function () {
 
   it('execs over base64.channel.k8s.io: nothing on channel 3 for success, the bare message for a failure', async () => {
     const { client, podId, pod } = await start();
-    const id = await startContainer(client, podId, pod, containerConfig('sleeper', image, ['sleep', '300']));
+    const id = await startContainer(client, podId, pod, containerConfig('sleeper', pods.image, ['sleep', '300']));
     const ok = await client.call('Exec', { container_id: id, cmd: ['echo', 'plain'], stdout: true });
     const success = await base64Session(String(ok.url), ['base64.channel.k8s.io']);
     assert.equal(success.protocol, 'base64.channel.k8s.io');
@@ -107,7 +87,7 @@ describe('streaming: the base64 WebSocket subprotocols', function () {
 
   it('drops a frame that is not base64 and goes on with the next one', async () => {
     const { client, podId, pod } = await start();
-    const id = await startContainer(client, podId, pod, containerConfig('sleeper', image, ['sleep', '300']));
+    const id = await startContainer(client, podId, pod, containerConfig('sleeper', pods.image, ['sleep', '300']));
     const { url } = await client.call('Exec', { container_id: id, cmd: ['sh', '-c', 'read line; echo "got $line"'], stdin: true, stdout: true });
     const result = await base64Session(String(url), ['v4.base64.channel.k8s.io'], (ws) => {
       ws.send('0not base64!');
@@ -119,7 +99,7 @@ describe('streaming: the base64 WebSocket subprotocols', function () {
 
   it('forwards a port over v4.base64.channel.k8s.io: the port prefix and the page arrive base64-encoded', async () => {
     const { client, podId, pod } = await start();
-    await startContainer(client, podId, pod, containerConfig('web', image, ['sh', '-c', 'mkdir -p /www && echo hello in base64 > /www/index.html && exec httpd -f -p 8080 -h /www']));
+    await startContainer(client, podId, pod, containerConfig('web', pods.image, ['sh', '-c', 'mkdir -p /www && echo hello in base64 > /www/index.html && exec httpd -f -p 8080 -h /www']));
     let data: Buffer = Buffer.alloc(0);
     let result: Base64Session | undefined;
     // httpd may not listen yet: try again on a fresh URL (tokens work once) until the page comes.

@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict';
 import type { CriClient } from '../../cli/cri-client';
-import { startBusyboxRegistry } from '../support/busybox-registry';
-import { containerConfig, podConfig, runPod, startContainer } from '../support/pod-fixtures';
-import type { TestRegistry } from '../support/registry/test-registry';
+import { useBusyboxPods, type BusyboxPod } from '../support/busybox-pods';
+import { containerConfig, startContainer } from '../support/pod-fixtures';
 import { spdyUpgrade, type SpdyClientSession, type SpdyClientStream } from '../support/spdy-client';
-import { makeTempRoot, removeTempRoot } from '../support/temp-root';
-import { useTestDaemons } from '../support/test-daemon';
 
 // Exec, Attach and PortForward over SPDY/3.1 with real runc and conmon, through a client that speaks
 // like Kubernetes' (test/support/spdy-client.ts: streams opened one after another, each waiting
@@ -16,31 +13,15 @@ const EXEC_PROTOCOLS = ['v4.channel.k8s.io', 'v3.channel.k8s.io', 'v2.channel.k8
 
 describe('streaming: Exec, Attach and PortForward over SPDY/3.1', function () {
   this.timeout(120_000);
-  const daemons = useTestDaemons();
-  let registry: TestRegistry;
-  let image: string;
-  let logs: string;
+  const pods = useBusyboxPods('spdylogs');
   const sessions: SpdyClientSession[] = [];
-
-  before(async () => ({ registry, image } = await startBusyboxRegistry()));
-  after(async () => registry?.stop());
-  beforeEach(() => (logs = makeTempRoot('spdylogs')));
   afterEach(() => {
     for (const session of sessions.splice(0)) session.destroy();
-    removeTempRoot(logs);
   });
-
-  const start = async (): Promise<{ client: CriClient; podId: string; pod: Record<string, unknown> }> => {
-    const d = await daemons.start({ config: { 'insecure-registries': [registry.host], 'websocket-server-listening-port': 0 } });
-    const client = d.client();
-    await client.call('PullImage', { image: { image } });
-    const pod = podConfig(logs);
-    const podId = await runPod(client, pod);
-    return { client, podId, pod };
-  };
+  const start = (): Promise<BusyboxPod> => pods.startPod();
   const startSleeper = async (): Promise<{ client: CriClient; id: string }> => {
     const { client, podId, pod } = await start();
-    return { client, id: await startContainer(client, podId, pod, containerConfig('sleeper', image, ['sleep', '300'])) };
+    return { client, id: await startContainer(client, podId, pod, containerConfig('sleeper', pods.image, ['sleep', '300'])) };
   };
   const connect = async (url: string, protocols: string[]): Promise<{ session: SpdyClientSession; head: string }> => {
     const answer = await spdyUpgrade(url, protocols);
@@ -154,7 +135,7 @@ describe('streaming: Exec, Attach and PortForward over SPDY/3.1', function () {
 
   it('attaches to a container: stdin echoed back by cat, the container runs on after the client leaves', async () => {
     const { client, podId, pod } = await start();
-    const id = await startContainer(client, podId, pod, containerConfig('cat', image, ['cat'], { stdin: true }));
+    const id = await startContainer(client, podId, pod, containerConfig('cat', pods.image, ['cat'], { stdin: true }));
     const { url } = await client.call('Attach', { container_id: id, stdin: true, stdout: true, stderr: true });
     assert.match(String(url), /\/attach\/[A-Za-z0-9_-]{22}$/);
     const { session } = await connect(String(url), EXEC_PROTOCOLS);
@@ -206,7 +187,7 @@ describe('streaming: Exec, Attach and PortForward over SPDY/3.1', function () {
     it('forwards HTTP requests into the pod network namespace over error/data stream pairs, several at once, more than 64 KiB each', async () => {
       const { client, podId, pod } = await start();
       const script = 'mkdir -p /www && echo hello from the pod > /www/index.html && dd if=/dev/zero bs=1000 count=300 2>/dev/null | tr "\\0" x > /www/big && exec httpd -f -p 8080 -h /www';
-      await startContainer(client, podId, pod, containerConfig('web', image, ['sh', '-c', script]));
+      await startContainer(client, podId, pod, containerConfig('web', pods.image, ['sh', '-c', script]));
 
       // httpd starts in its own time: one connection per try until it answers.
       let page = '';

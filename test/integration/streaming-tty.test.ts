@@ -4,11 +4,8 @@ import * as path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import WebSocket from 'ws';
 import type { CriClient } from '../../cli/cri-client';
-import { containerConfig, podConfig, runPod, startContainer } from '../support/pod-fixtures';
-import type { TestRegistry } from '../support/registry/test-registry';
-import { makeTempRoot, removeTempRoot } from '../support/temp-root';
-import { useTestDaemons } from '../support/test-daemon';
-import { startBusyboxRegistry } from '../support/busybox-registry';
+import { containerConfig, startContainer } from '../support/pod-fixtures';
+import { useBusyboxPods } from '../support/busybox-pods';
 
 // Exec with a TTY over WebSocket (v5.channel.k8s.io) with real runc and conmon, driven as a
 // person at a terminal drives it: resize messages on channel 4, typed lines on stdin, output read
@@ -225,24 +222,12 @@ async function eventually(what: string, check: () => boolean): Promise<void> {
 
 describe('streaming: Exec with a TTY over WebSocket', function () {
   this.timeout(180_000);
-  const daemons = useTestDaemons();
-  let registry: TestRegistry;
-  let image: string;
-  let logs: string;
-
-  before(async () => ({ registry, image } = await startBusyboxRegistry()));
-  after(async () => registry?.stop());
-  beforeEach(() => (logs = makeTempRoot('ttylogs')));
-  afterEach(() => removeTempRoot(logs));
+  const pods = useBusyboxPods('ttylogs');
 
   const start = async (): Promise<{ client: CriClient; id: string; root: string }> => {
-    const d = await daemons.start({ config: { 'insecure-registries': [registry.host] } });
-    const client = d.client();
-    await client.call('PullImage', { image: { image } });
-    const pod = podConfig(logs);
-    const podId = await runPod(client, pod);
-    const id = await startContainer(client, podId, pod, containerConfig('sleeper', image, ['sleep', '300']));
-    return { client, id, root: d.root };
+    const { daemon, client, podId, pod } = await pods.startPod();
+    const id = await startContainer(client, podId, pod, containerConfig('sleeper', pods.image, ['sleep', '300']));
+    return { client, id, root: daemon.root };
   };
 
   it('runs an interactive shell on a terminal: resize, stty size, tty, TERM, exit 3', async () => {

@@ -2,12 +2,8 @@ import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import * as net from 'node:net';
 import WebSocket from 'ws';
-import type { CriClient } from '../../cli/cri-client';
-import { containerConfig, podConfig, runPod, startContainer, waitForExit } from '../support/pod-fixtures';
-import type { TestRegistry } from '../support/registry/test-registry';
-import { makeTempRoot, removeTempRoot } from '../support/temp-root';
-import { useTestDaemons } from '../support/test-daemon';
-import { startBusyboxRegistry } from '../support/busybox-registry';
+import { containerConfig, startContainer, waitForExit } from '../support/pod-fixtures';
+import { useBusyboxPods, type BusyboxPod } from '../support/busybox-pods';
 
 // Exec and PortForward over WebSocket with real runc and conmon: a client written against the
 // Kubernetes channel protocol (the `ws` package, as any WebSocket peer would), not the server's code.
@@ -55,30 +51,12 @@ function freeLoopbackPort(): Promise<number> {
 
 describe('streaming: Exec and PortForward over WebSocket', function () {
   this.timeout(120_000);
-  const daemons = useTestDaemons();
-  let registry: TestRegistry;
-  let image: string;
-  let logs: string;
-
-  before(async () => ({ registry, image } = await startBusyboxRegistry()));
-  after(async () => registry?.stop());
-  beforeEach(() => (logs = makeTempRoot('streamlogs')));
-  afterEach(() => removeTempRoot(logs));
-
-  const start = async (): Promise<{ client: CriClient; podId: string; pod: Record<string, unknown> }> => {
-    const d = await daemons.start({
-      config: { 'insecure-registries': [registry.host], 'websocket-server-listening-port': 0 },
-    });
-    const client = d.client();
-    await client.call('PullImage', { image: { image } });
-    const pod = podConfig(logs);
-    const podId = await runPod(client, pod);
-    return { client, podId, pod };
-  };
+  const pods = useBusyboxPods('streamlogs');
+  const start = (): Promise<BusyboxPod> => pods.startPod();
 
   it('execs a command: stdout, stderr and exit code 3 as a Failure Status; the token works once', async () => {
     const { client, podId, pod } = await start();
-    const id = await startContainer(client, podId, pod, containerConfig('sleeper', image, ['sleep', '300']));
+    const id = await startContainer(client, podId, pod, containerConfig('sleeper', pods.image, ['sleep', '300']));
     const { url } = await client.call('Exec', { container_id: id, cmd: ['sh', '-c', 'echo out; echo err >&2; exit 3'], stdout: true, stderr: true });
     assert.match(String(url), /^http:\/\/127\.0\.0\.1:\d+\/exec\/[A-Za-z0-9_-]{22}$/);
     const result = await session(String(url), ['v5.channel.k8s.io']);
@@ -103,7 +81,7 @@ describe('streaming: Exec and PortForward over WebSocket', function () {
 
   it('pipes stdin to the command and closes it on a v5 half-close', async () => {
     const { client, podId, pod } = await start();
-    const id = await startContainer(client, podId, pod, containerConfig('sleeper', image, ['sleep', '300']));
+    const id = await startContainer(client, podId, pod, containerConfig('sleeper', pods.image, ['sleep', '300']));
     const { url } = await client.call('Exec', { container_id: id, cmd: ['cat'], stdin: true, stdout: true, stderr: true });
     const result = await session(String(url), ['v5.channel.k8s.io'], (ws) => {
       ws.send(Buffer.concat([Buffer.from([0]), Buffer.from('hello\n')]));
@@ -116,7 +94,7 @@ describe('streaming: Exec and PortForward over WebSocket', function () {
 
   it('execs on a terminal when asked for a TTY: stderr arrives merged into stdout (more in streaming-tty.test.ts)', async () => {
     const { client, podId, pod } = await start();
-    const id = await startContainer(client, podId, pod, containerConfig('sleeper', image, ['sleep', '300']));
+    const id = await startContainer(client, podId, pod, containerConfig('sleeper', pods.image, ['sleep', '300']));
     const { url } = await client.call('Exec', { container_id: id, cmd: ['sh', '-c', 'echo out; echo err >&2; test -t 1'], tty: true, stdout: true });
     const result = await session(String(url), ['v5.channel.k8s.io']);
     // A terminal ends lines with \r\n (\r\r\n for early ones, see streaming-tty.test.ts).
@@ -127,7 +105,7 @@ describe('streaming: Exec and PortForward over WebSocket', function () {
 
   it('validates Exec and PortForward requests', async () => {
     const { client, podId, pod } = await start();
-    const id = await startContainer(client, podId, pod, containerConfig('quick', image, ['true']));
+    const id = await startContainer(client, podId, pod, containerConfig('quick', pods.image, ['true']));
     await assert.rejects(client.call('Exec', { container_id: id, cmd: ['true'] }), {
       code: grpc.status.INVALID_ARGUMENT,
       details: `Exec in container ${id}: one of stdin, stdout or stderr must be set`,
@@ -152,7 +130,7 @@ describe('streaming: Exec and PortForward over WebSocket', function () {
 
   it('forwards a port into the pod network namespace: an HTTP GET to busybox httpd', async () => {
     const { client, podId, pod } = await start();
-    await startContainer(client, podId, pod, containerConfig('web', image, ['sh', '-c', 'mkdir -p /www && echo hello from the pod > /www/index.html && exec httpd -f -p 8080 -h /www']));
+    await startContainer(client, podId, pod, containerConfig('web', pods.image, ['sh', '-c', 'mkdir -p /www && echo hello from the pod > /www/index.html && exec httpd -f -p 8080 -h /www']));
     const { url } = await client.call('PortForward', { pod_sandbox_id: podId, port: [8080] });
     assert.match(String(url), /^http:\/\/127\.0\.0\.1:\d+\/portforward\/[A-Za-z0-9_-]{22}$/);
     let page = '';
@@ -188,14 +166,10 @@ describe('streaming: Exec and PortForward over WebSocket', function () {
   });
 
   it('forwards a port of a host-network pod: the host loopback, where its server listens', async () => {
-    const d = await daemons.start({ config: { 'insecure-registries': [registry.host] } });
-    const client = d.client();
-    await client.call('PullImage', { image: { image } });
-    const pod = podConfig(logs, { linux: { security_context: { namespace_options: { network: 'NODE', pid: 'CONTAINER', ipc: 'POD' } } } });
-    const podId = await runPod(client, pod);
+    const { client, podId, pod } = await pods.startPod({ linux: { security_context: { namespace_options: { network: 'NODE', pid: 'CONTAINER', ipc: 'POD' } } } });
     const port = await freeLoopbackPort();
     const serve = `mkdir -p /www && echo hello from the host network > /www/index.html && exec httpd -f -p 127.0.0.1:${port} -h /www`;
-    await startContainer(client, podId, pod, containerConfig('web', image, ['sh', '-c', serve]));
+    await startContainer(client, podId, pod, containerConfig('web', pods.image, ['sh', '-c', serve]));
     let page = '';
     for (let attempt = 0; attempt < 50 && !page.includes('hello from the host network'); attempt++) {
       const { url } = await client.call('PortForward', { pod_sandbox_id: podId, port: [port] });
