@@ -9,6 +9,7 @@ import type { OciProcess, OciSpec } from '../oci/oci-spec';
 import type { OciRuntime } from '../runtime/runtime-registry';
 import type { ContainerRecord } from './container-record';
 import { CappedBuffer } from '../exec/capped-buffer';
+import { readPidFile } from '../exec/pid-file';
 
 // ExecSync: runs a command in a running container with the runtime's exec (`runc exec --process`),
 // from a process JSON built from the container's own OCI process (user, env, cwd, capabilities,
@@ -194,10 +195,10 @@ function runExec(argv: readonly string[], pidFile: string, options: RunOptions):
  */
 async function killExec(child: ChildProcess, pidFile: string): Promise<void> {
   const deadline = Date.now() + PID_FILE_WAIT_MS;
-  let pid = readPid(pidFile);
+  let pid = readPidFile(pidFile);
   while (pid === undefined && isRunning(child) && Date.now() < deadline) {
     await delay(20);
-    pid = readPid(pidFile);
+    pid = readPidFile(pidFile);
   }
   // While the client runs it has not reaped the process, so the pid cannot name anything else.
   if (pid !== undefined && isRunning(child)) {
@@ -211,15 +212,6 @@ async function killExec(child: ChildProcess, pidFile: string): Promise<void> {
 
 function isRunning(child: ChildProcess): boolean {
   return child.exitCode === null && child.signalCode === null;
-}
-
-function readPid(pidFile: string): number | undefined {
-  try {
-    const pid = Number(fs.readFileSync(pidFile, 'utf8').trim());
-    return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** The process group of a host pid, from /proc/<pid>/stat (after the parenthesised comm). */

@@ -11,6 +11,7 @@ import { exitCodeStatus, failureStatus, type KubeStatus } from './channel-protoc
 import { NO_CONTROL, type RemoteCommand, type StdioControl, type StdioSink } from './remote-command';
 import { startTtyExec } from './tty-exec-process';
 import { DEFAULT_TERMINAL_SIZE, ttyProcessSpec } from './tty-process-spec';
+import { readPidFile } from '../exec/pid-file';
 
 // One exec (the Exec RPC's command, started when the client opens the streaming URL): it runs
 // with the runtime's exec from the container's own process (as ExecSync). Without a TTY its stdio
@@ -191,11 +192,11 @@ function readContainerProcess(record: ContainerRecord): OciProcess {
 
 /** Kills the exec'd process (by the pid the runtime wrote) so the runtime client exits; then the client. */
 function killExec(pidFile: string, killClient: () => void): void {
+  const pid = readPidFile(pidFile);
   try {
-    const pid = Number(fs.readFileSync(pidFile, 'utf8').trim());
-    if (Number.isSafeInteger(pid) && pid > 0) process.kill(pid, 'SIGKILL');
+    if (pid !== undefined) process.kill(pid, 'SIGKILL');
   } catch {
-    // Not written yet, or already gone.
+    // Already gone.
   }
   setTimeout(killClient, 1_000).unref();
 }

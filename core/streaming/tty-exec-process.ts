@@ -1,8 +1,8 @@
-import * as fs from 'node:fs';
 import { spawn as spawnPty, type IPty } from 'node-pty';
 import { exitCodeStatus, failureStatus, type KubeStatus } from './channel-protocol';
 import { NO_CONTROL, type StdioControl, type StdioSink, type TerminalSize } from './remote-command';
 import { isUsableTerminalSize } from './tty-process-spec';
+import { readPidFile } from '../exec/pid-file';
 
 // An exec with a TTY. The runtime's exec runs in the foreground (no --detach, no console socket)
 // with `terminal: true` in its process file, under a pseudo-terminal of ours (node-pty), as CRI-O
@@ -93,7 +93,7 @@ export function startTtyExec(launch: TtyExecLaunch, output: StdioSink, onError: 
     if (aborted && pid !== undefined) killCommand(pid);
   };
   const pidPoll = setInterval(() => {
-    pid = readPid(launch.pidFile);
+    pid = readPidFile(launch.pidFile);
     if (pid === undefined) return;
     clearInterval(pidPoll);
     onReady();
@@ -153,15 +153,6 @@ export function startTtyExec(launch: TtyExecLaunch, output: StdioSink, onError: 
       else killTimer = setTimeout(killRuntime, PID_WAIT_AFTER_ABORT_MS);
     },
   };
-}
-
-function readPid(pidFile: string): number | undefined {
-  try {
-    const pid = Number(fs.readFileSync(pidFile, 'utf8').trim());
-    return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
