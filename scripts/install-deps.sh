@@ -8,13 +8,18 @@ cd "$(dirname "$0")/.."
 # Runtime: runc runs containers, conmon supervises them, util-linux pins namespaces, iproute2 and
 # the CNI plugins (with iptables for portmap) wire pods, procps sets pod sysctls, dbus talks to
 # systemd; tar, attr (setfattr) and zstd unpack layers. Tests add a registry, busybox to build
-# images from, skopeo as the pull benchmark's floor, and htpasswd for registry auth.
+# images from, skopeo as the pull benchmark's floor, htpasswd for registry auth, and a real
+# kubectl as a streaming client: Debian's kubernetes-client, only where no kubectl is installed
+# (another package may own /usr/bin/kubectl).
 RUNTIME_PACKAGES=(runc conmon util-linux procps iproute2 iptables containernetworking-plugins dbus ca-certificates tar attr zstd)
 BUILD_PACKAGES=(python3 make g++)
 TEST_PACKAGES=(docker-registry busybox-static skopeo apache2-utils openssl systemd)
 
 want=("${RUNTIME_PACKAGES[@]}" "${BUILD_PACKAGES[@]}")
-if [[ "${1:-}" == "--test" ]]; then want+=("${TEST_PACKAGES[@]}"); fi
+if [[ "${1:-}" == "--test" ]]; then
+  want+=("${TEST_PACKAGES[@]}")
+  command -v kubectl >/dev/null 2>&1 || want+=(kubernetes-client)
+fi
 
 missing=()
 for package in "${want[@]}"; do
