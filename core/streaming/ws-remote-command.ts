@@ -8,6 +8,8 @@ import { parseTerminalSize, type RemoteCommand } from './remote-command';
 // half-close stdin with [255, 0]; older ones close stdin by closing the socket. When the session
 // ends, the error channel says how (a Status JSON on v4 and v5, the failure's text on the
 // unversioned protocols) and the socket closes. A socket that closes early aborts the session.
+// As the kubelet does, an empty message on the lowest channel the client reads (stdout, else
+// stderr, else error) says the session is established, before any output.
 
 export function serveRemoteCommand(ws: WebSocket, subprotocol: string, command: RemoteCommand, onError: (error: unknown) => void): void {
   const codec = channelCodec(subprotocol);
@@ -15,6 +17,7 @@ export function serveRemoteCommand(ws: WebSocket, subprotocol: string, command: 
   const send = (channel: Channel, chunk: Buffer | string): void => {
     if (ws.readyState === ws.OPEN) ws.send(codec.encode(channel, chunk));
   };
+  send(command.stdout ? Channel.Stdout : command.stderr ? Channel.Stderr : Channel.Error, Buffer.alloc(0));
   const control = command.start(
     {
       stdout: (chunk) => send(Channel.Stdout, chunk),

@@ -11,6 +11,8 @@ import { useBusyboxPods, type BusyboxPod } from '../support/busybox-pods';
 interface Session {
   /** Bytes received per channel (without the channel byte), in order. */
   readonly channels: Map<number, Buffer>;
+  /** The first message the server sent, channel byte included. */
+  readonly first: Buffer | undefined;
   readonly closeCode: number;
 }
 
@@ -19,13 +21,15 @@ function session(url: string, protocols: string[], drive: (ws: WebSocket) => voi
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, protocols);
     const channels = new Map<number, Buffer>();
+    let first: Buffer | undefined;
     ws.on('open', () => drive(ws));
     ws.on('message', (data: Buffer) => {
+      first ??= data;
       const channel = data[0];
       if (channel === undefined) return;
       channels.set(channel, Buffer.concat([channels.get(channel) ?? Buffer.alloc(0), data.subarray(1)]));
     });
-    ws.on('close', (code) => resolve({ channels, closeCode: code }));
+    ws.on('close', (code) => resolve({ channels, first, closeCode: code }));
     ws.on('unexpected-response', (_req, res) => {
       let body = '';
       res.on('data', (chunk: Buffer) => (body += chunk.toString()));
@@ -60,6 +64,7 @@ describe('streaming: Exec and PortForward over WebSocket', function () {
     const { url } = await client.call('Exec', { container_id: id, cmd: ['sh', '-c', 'echo out; echo err >&2; exit 3'], stdout: true, stderr: true });
     assert.match(String(url), /^http:\/\/127\.0\.0\.1:\d+\/exec\/[A-Za-z0-9_-]{22}$/);
     const result = await session(String(url), ['v5.channel.k8s.io']);
+    assert.deepEqual([...(result.first ?? [])], [1], 'the session starts with an empty stdout message, as the kubelet sends');
     assert.equal(text(result, 1), 'out\n');
     assert.equal(text(result, 2), 'err\n');
     assert.deepEqual(JSON.parse(text(result, 3)), {
