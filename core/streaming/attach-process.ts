@@ -17,6 +17,9 @@ import { NO_CONTROL, type RemoteCommand, type StdioControl, type StdioSink } fro
 // (stdin without stdin_once, no TTY), the client closing stdin ends the session too: the
 // container never sees that EOF, so there is nothing more to wait for.
 
+/** Stdin bytes on their way to conmon beyond which the client is asked to wait. */
+const STDIN_HIGH_WATER_BYTES = 1024 * 1024;
+
 export interface AttachTarget {
   readonly record: ContainerRecord;
   /** The runtime's attach socket and control FIFO for this container. */
@@ -52,10 +55,23 @@ export function startAttach(target: AttachTarget, sink: StdioSink, onError: (err
   let resizeFailed = false;
   /** Input (and a half-close) that arrived before the connection was up. */
   const pending: Buffer[] = [];
+  /** Stdin bytes handed to the socket and not yet with the kernel; past the high water the client waits. */
+  let stdinInFlight = 0;
+  const stdinWaiting: (() => void)[] = [];
+  const sendStdin = (data: Buffer): void => {
+    for (const packet of stdinPackets(data)) {
+      stdinInFlight += packet.length;
+      socket?.write(packet, () => {
+        stdinInFlight -= packet.length;
+        if (stdinInFlight < STDIN_HIGH_WATER_BYTES) for (const resume of stdinWaiting.splice(0)) resume();
+      });
+    }
+  };
 
   const finish = (status: KubeStatus): void => {
     if (finished) return;
     finished = true;
+    for (const resume of stdinWaiting.splice(0)) resume();
     control.close();
     socket?.destroy();
     sink.done(status);
@@ -72,7 +88,7 @@ export function startAttach(target: AttachTarget, sink: StdioSink, onError: (err
     socket = connectAttachSocket(socketPath, {
       onConnect: () => {
         connected = true;
-        for (const data of pending.splice(0)) for (const packet of stdinPackets(data)) socket?.write(packet);
+        for (const data of pending.splice(0)) sendStdin(data);
         if (stdinClosed) closeWriteSide();
       },
       onPacket: (packet) => {
@@ -95,12 +111,14 @@ export function startAttach(target: AttachTarget, sink: StdioSink, onError: (err
 
   return {
     writeStdin: (data) => {
-      if (!target.stdin || stdinClosed || finished) return;
-      if (!connected) {
-        pending.push(Buffer.from(data));
-        return;
-      }
-      for (const packet of stdinPackets(data)) socket?.write(packet);
+      if (!target.stdin || stdinClosed || finished) return true;
+      if (!connected) pending.push(Buffer.from(data));
+      else sendStdin(data);
+      return stdinInFlight + pending.reduce((sum, chunk) => sum + chunk.length, 0) < STDIN_HIGH_WATER_BYTES;
+    },
+    whenStdinDrained: (resume) => {
+      if (finished || stdinInFlight < STDIN_HIGH_WATER_BYTES) return resume();
+      stdinWaiting.push(resume);
     },
     closeStdin: () => {
       if (!target.stdin || stdinClosed || finished) return;

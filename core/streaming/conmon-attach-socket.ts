@@ -17,7 +17,8 @@ export interface AttachSocketHandlers {
 }
 
 export interface AttachSocket {
-  write(packet: Buffer): void;
+  /** `written` runs once the packet is with the kernel (or could not be sent). */
+  write(packet: Buffer, written?: () => void): void;
   /** shutdown(SHUT_WR) once queued packets are out; `then` runs after. */
   shutdownWrite(then?: () => void): void;
   destroy(): void;
@@ -60,9 +61,10 @@ export function connectAttachSocket(socketPath: string, handlers: AttachSocketHa
   let destroyed = false;
   let writeShut = false;
   return {
-    write: (packet) => {
+    write: (packet, written) => {
       // The addon throws on a write after shutdown or destroy; such input has nowhere to go.
-      if (!destroyed && !writeShut) socket.write(packet);
+      if (destroyed || writeShut) return written?.();
+      socket.write(packet, undefined, undefined, () => written?.());
     },
     shutdownWrite: (then) => {
       if (destroyed || writeShut) {

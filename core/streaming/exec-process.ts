@@ -12,6 +12,7 @@ import { NO_CONTROL, type RemoteCommand, type StdioControl, type StdioSink } fro
 import { startTtyExec } from './tty-exec-process';
 import { DEFAULT_TERMINAL_SIZE, ttyProcessSpec } from './tty-process-spec';
 import { readPidFile } from '../exec/pid-file';
+import { whenDrained } from './stream-drain';
 
 // One exec (the Exec RPC's command, started when the client opens the streaming URL): it runs
 // with the runtime's exec from the container's own process (as ExecSync). Without a TTY its stdio
@@ -128,6 +129,8 @@ function startPipedExec(target: ExecTarget, prepared: PreparedExec, output: Stdi
   let exited: { code: number } | undefined;
   let outputOpen = (target.stdout ? 1 : 0) + 1;
   let drainTimer: NodeJS.Timeout | undefined;
+  /** Output paused because the client is behind: the drain timer must not cut it off meanwhile. */
+  let paused = 0;
 
   const maybeFinish = (): void => {
     if (!exited || outputOpen > 0) return;
@@ -135,14 +138,34 @@ function startPipedExec(target: ExecTarget, prepared: PreparedExec, output: Stdi
     cleanUpFiles();
     finish(exitCodeStatus(exited.code));
   };
-  const forward = (stream: NodeJS.ReadableStream | null, sink: ((chunk: Buffer) => void) | undefined): void => {
+  // After the exit, output that stops flowing for DRAIN_AFTER_EXIT_MS belongs to a background
+  // child holding the pipes: cut it off. Output waiting for a slow client is not that.
+  const armDrainTimer = (): void => {
+    clearTimeout(drainTimer);
+    if (!exited || paused > 0) return;
+    drainTimer = setTimeout(() => {
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+    }, DRAIN_AFTER_EXIT_MS);
+  };
+  const forward = (stream: NodeJS.ReadableStream | null, sink: ((chunk: Buffer) => boolean) | undefined): void => {
     if (!stream) return;
     stream.on('data', (chunk: Buffer) => {
       if (!sink) {
         if (runtimeStderr.length < 4096) runtimeStderr += chunk.toString();
         return;
       }
-      if (!finished) sink(chunk);
+      if (finished) return;
+      armDrainTimer();
+      if (sink(chunk)) return;
+      stream.pause();
+      paused++;
+      clearTimeout(drainTimer);
+      output.whenDrained(() => {
+        paused--;
+        stream.resume();
+        armDrainTimer();
+      });
     });
     stream.on('error', () => undefined);
     stream.on('close', () => {
@@ -163,17 +186,13 @@ function startPipedExec(target: ExecTarget, prepared: PreparedExec, output: Stdi
   });
   child.on('exit', (code, signal) => {
     exited = { code: code ?? 128 + (signal ? (osConstants.signals[signal] ?? 0) : 0) };
-    drainTimer = setTimeout(() => {
-      child.stdout?.destroy();
-      child.stderr?.destroy();
-    }, DRAIN_AFTER_EXIT_MS);
+    armDrainTimer();
     maybeFinish();
   });
 
   return {
-    writeStdin: (data) => {
-      if (child.stdin?.writable) child.stdin.write(data);
-    },
+    writeStdin: (data) => (child.stdin?.writable ? child.stdin.write(data) : true),
+    whenStdinDrained: (resume) => whenDrained([child.stdin ?? undefined], resume),
     closeStdin: () => child.stdin?.end(),
     resize: () => undefined,
     abort: () => {

@@ -3,6 +3,8 @@ import * as net from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { channelCodec, parsePorts, portPrefix } from './channel-protocol';
+import { WebSocketSender } from './ws-sender';
+import { whenDrained } from './stream-drain';
 
 // One port-forward over a WebSocket (the kubelet's websocket style: v4.channel.k8s.io, its base64
 // variant v4.base64.channel.k8s.io, and our portforward.k8s.io): for the i-th port, channel 2i
@@ -57,15 +59,21 @@ export function servePortForward(ws: WebSocket, query: URLSearchParams, target: 
     return;
   }
   const codec = channelCodec(ws.protocol);
-  const send = (channel: number, data: Buffer | string): void => {
-    if (ws.readyState === ws.OPEN) ws.send(codec.encode(channel, data));
-  };
+  const sender = new WebSocketSender(ws);
+  const send = (channel: number, data: Buffer | string): boolean => sender.send(codec.encode(channel, data));
+  // Flow control both ways: a pod side faster than the client pauses its relay until the socket
+  // drains; a client faster than the pod side pauses the socket until every relay has drained.
+  let blockedInputs = 0;
   let open = ports.length;
   const connections = ports.map((port, i) => {
     send(2 * i, portPrefix(port));
     send(2 * i + 1, portPrefix(port));
     const connection = connect(target.netns, port, relay, (message) => send(2 * i + 1, message));
-    connection.output.on('data', (chunk: Buffer) => send(2 * i, chunk));
+    connection.output.on('data', (chunk: Buffer) => {
+      if (send(2 * i, chunk)) return;
+      connection.output.pause();
+      sender.whenDrained(() => connection.output.resume());
+    });
     connection.output.on('error', () => undefined);
     connection.input.on('error', () => undefined);
     void connection.ended.then(() => {
@@ -81,7 +89,11 @@ export function servePortForward(ws: WebSocket, query: URLSearchParams, target: 
     // Only data channels (even) are written; a client has nothing to say on an error channel.
     if (parsed.kind !== 'data' || parsed.channel % 2 !== 0) return;
     const connection = connections[parsed.channel / 2];
-    if (connection?.input.writable) connection.input.write(parsed.data);
+    if (!connection?.input.writable || connection.input.write(parsed.data)) return;
+    if (blockedInputs++ === 0) ws.pause();
+    whenDrained([connection.input], () => {
+      if (--blockedInputs === 0) ws.resume();
+    });
   });
   ws.on('close', () => {
     for (const connection of connections) connection.close();

@@ -5,6 +5,10 @@ import type { KubeStatus } from './channel-protocol';
 // output to a sink and accepts stdin, a half-close, window sizes and an abort. The transports
 // (ws-remote-command.ts, spdy-remote-command.ts) only frame bytes; exec-process.ts and
 // attach-process.ts are the two things they can start.
+//
+// Both directions have flow control, as Node streams do: a `false` answer means "the other side
+// is behind: stop until the callback", so a client sending faster than the command reads (or a
+// command writing faster than the client reads) does not pile its bytes up in the daemon.
 
 /** Columns and rows, as the resize stream/channel carries them ({"Width":…,"Height":…}). */
 export interface TerminalSize {
@@ -14,15 +18,21 @@ export interface TerminalSize {
 
 /** Where output and the end go. */
 export interface StdioSink {
-  stdout(chunk: Buffer): void;
-  stderr(chunk: Buffer): void;
+  /** False when the client is behind: the source pauses until `whenDrained` calls back. */
+  stdout(chunk: Buffer): boolean;
+  stderr(chunk: Buffer): boolean;
+  /** Calls `resume` once the client has caught up (at once if it is not behind). */
+  whenDrained(resume: () => void): void;
   /** Called once: the command ended (or detached) and its output drained, or it could not start. */
   done(status: KubeStatus): void;
 }
 
 /** What the transport may do to a running session. */
 export interface StdioControl {
-  writeStdin(data: Buffer): void;
+  /** False when the command's stdin is full: the transport stops reading until `whenStdinDrained` calls back. */
+  writeStdin(data: Buffer): boolean;
+  /** Calls `resume` once the command has taken in what was written (at once if nothing waits). */
+  whenStdinDrained(resume: () => void): void;
   closeStdin(): void;
   /** A new terminal size from the client; ignored without a TTY. */
   resize(size: TerminalSize): void;
@@ -31,7 +41,8 @@ export interface StdioControl {
 }
 
 export const NO_CONTROL: StdioControl = {
-  writeStdin: () => undefined,
+  writeStdin: () => true,
+  whenStdinDrained: (resume) => resume(),
   closeStdin: () => undefined,
   resize: () => undefined,
   abort: () => undefined,

@@ -126,3 +126,33 @@ function acceptStreamsWithoutHttpHeaders(connection: SpdyConnection): void {
     }
   };
 }
+
+/** How many holders keep each connection's reading paused. */
+const pauseHolders = new WeakMap<SpdyConnection, number>();
+
+/**
+ * Stops reading frames from the client until every `pauseIncoming` has had its `resumeIncoming`:
+ * the parser stops emitting, its buffers fill and the socket pipe pauses. Every stream of the
+ * connection waits, not one: Go's spdystream ignores flow-control windows, so only TCP can hold it
+ * back (as the kubelet's own blocking reads do).
+ */
+export function pauseIncoming(connection: SpdyConnection): void {
+  const holders = pauseHolders.get(connection) ?? 0;
+  pauseHolders.set(connection, holders + 1);
+  if (holders === 0) incomingFrames(connection).pause();
+}
+
+export function resumeIncoming(connection: SpdyConnection): void {
+  const holders = pauseHolders.get(connection) ?? 0;
+  if (holders === 0) return;
+  pauseHolders.set(connection, holders - 1);
+  if (holders === 1) incomingFrames(connection).resume();
+}
+
+function incomingFrames(connection: SpdyConnection): { pause(): void; resume(): void } {
+  const parser = (connection as unknown as { _spdyState?: { parser?: { pause?: unknown; resume?: unknown } } })._spdyState?.parser;
+  if (!parser || typeof parser.pause !== 'function' || typeof parser.resume !== 'function') {
+    throw new Error('spdy-transport changed: its SPDY parser is no longer a stream that can be paused');
+  }
+  return parser as { pause(): void; resume(): void };
+}

@@ -1,6 +1,7 @@
 import type { SpdyConnection, SpdyStream } from 'spdy-transport';
 import { BUSYBOX_NC_RELAY, connect, type Connection, type PortForwardTarget, type RelayHelper } from './port-forward-session';
-import { streamHeader } from './spdy-connection';
+import { pauseIncoming, resumeIncoming, streamHeader } from './spdy-connection';
+import { whenDrained } from './stream-drain';
 
 // Port-forward over SPDY (portforward.k8s.io, the kubelet's httpstream handler): for each
 // forwarded connection the client opens a pair of streams, `streamType: error` then `data`,
@@ -73,12 +74,18 @@ export function servePortForwardSpdy(
     pair.relay = link;
     link.input.on('error', () => undefined);
     link.output.on('error', () => undefined);
+    // Flow control both ways: a pod side faster than the client waits for the data stream to
+    // drain; a client faster than the pod side holds the whole connection until the relay drains.
     link.output.on('data', (chunk: Buffer) => {
-      if (data.writable) data.write(chunk);
+      if (!data.writable || data.write(chunk)) return;
+      link.output.pause();
+      whenDrained([data], () => link.output.resume());
     });
     void link.ended.then(() => endPair(id));
     data.on('data', (chunk: Buffer) => {
-      if (link.input.writable) link.input.write(chunk);
+      if (!link.input.writable || link.input.write(chunk)) return;
+      pauseIncoming(connection);
+      whenDrained([link.input], () => resumeIncoming(connection));
     });
     // The client half-closes when its local connection has nothing more to send.
     data.on('end', () => link.input.end());

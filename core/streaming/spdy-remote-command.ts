@@ -2,7 +2,8 @@ import { StringDecoder } from 'node:string_decoder';
 import type { SpdyConnection, SpdyStream } from 'spdy-transport';
 import { failureStatus, type KubeStatus } from './channel-protocol';
 import { parseTerminalSize, type RemoteCommand } from './remote-command';
-import { streamHeader } from './spdy-connection';
+import { pauseIncoming, resumeIncoming, streamHeader } from './spdy-connection';
+import { whenDrained } from './stream-drain';
 
 // Exec or Attach over SPDY (the kubelet's remotecommand server): the client opens one stream per
 // `streamType` (error, and stdin/stdout/stderr as the Exec request asked, resize with a TTY);
@@ -108,8 +109,9 @@ export function serveRemoteCommandSpdy(
     const stderr = streams.get('stderr');
     const control = target.start(
       {
-        stdout: (chunk) => stdout?.write(chunk),
-        stderr: (chunk) => stderr?.write(chunk),
+        stdout: (chunk) => stdout?.write(chunk) ?? true,
+        stderr: (chunk) => stderr?.write(chunk) ?? true,
+        whenDrained: (resume) => whenDrained([stdout, stderr], resume),
         done: (status) => {
           if (!closed) finish(status);
         },
@@ -118,7 +120,12 @@ export function serveRemoteCommandSpdy(
     );
     abort = () => control.abort();
     const stdin = streams.get('stdin');
-    stdin?.on('data', (chunk: Buffer) => control.writeStdin(chunk));
+    stdin?.on('data', (chunk: Buffer) => {
+      // A command that reads slower than the client sends: stop reading the connection until it catches up.
+      if (control.writeStdin(chunk)) return;
+      pauseIncoming(connection);
+      control.whenStdinDrained(() => resumeIncoming(connection));
+    });
     // The client half-closes stdin (FIN) when its input ends.
     stdin?.on('end', () => control.closeStdin());
     const resize = streams.get('resize');
@@ -209,3 +216,4 @@ export class JsonMessageSplitter {
     this.start = -1;
   }
 }
+

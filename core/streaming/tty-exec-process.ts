@@ -112,7 +112,10 @@ export function startTtyExec(launch: TtyExecLaunch, output: StdioSink, onError: 
   // Typed as strings; with encoding null node-pty hands over Buffers.
   terminal.onData((data: string | Buffer) => {
     if (aborted || finished || !launch.stdout) return;
-    output.stdout(Buffer.isBuffer(data) ? data : Buffer.from(data, 'utf8'));
+    if (output.stdout(Buffer.isBuffer(data) ? data : Buffer.from(data, 'utf8'))) return;
+    // The client is behind: stop reading the terminal (the command blocks on it) until it catches up.
+    terminal.pause();
+    output.whenDrained(() => terminal.resume());
   });
   // node-pty reports the exit once our side of the terminal has been read to its end and closed.
   terminal.onExit(({ exitCode, signal }) => {
@@ -124,11 +127,14 @@ export function startTtyExec(launch: TtyExecLaunch, output: StdioSink, onError: 
   });
 
   return {
+    // Typing is slow and node-pty's write has no backpressure: input is taken as it comes.
     writeStdin: (data) => {
-      if (!launch.stdin || stdinClosed || exited) return;
+      if (!launch.stdin || stdinClosed || exited) return true;
       if (pid === undefined) pendingStdin.push(Buffer.from(data));
       else write(data);
+      return true;
     },
+    whenStdinDrained: (resume) => resume(),
     closeStdin: () => {
       if (!launch.stdin || stdinClosed) return;
       stdinClosed = true;

@@ -1,6 +1,7 @@
 import type { WebSocket } from 'ws';
 import { carriesStatusJson, Channel, channelCodec } from './channel-protocol';
 import { parseTerminalSize, type RemoteCommand } from './remote-command';
+import { WebSocketSender } from './ws-sender';
 
 // Exec or Attach over a WebSocket (the channel.k8s.io family): every message carries a channel
 // (0 stdin, 1 stdout, 2 stderr, 3 error, 4 resize), as a leading byte in binary messages or, on
@@ -14,14 +15,14 @@ import { parseTerminalSize, type RemoteCommand } from './remote-command';
 export function serveRemoteCommand(ws: WebSocket, subprotocol: string, command: RemoteCommand, onError: (error: unknown) => void): void {
   const codec = channelCodec(subprotocol);
   const statusJson = carriesStatusJson(subprotocol);
-  const send = (channel: Channel, chunk: Buffer | string): void => {
-    if (ws.readyState === ws.OPEN) ws.send(codec.encode(channel, chunk));
-  };
+  const sender = new WebSocketSender(ws);
+  const send = (channel: Channel, chunk: Buffer | string): boolean => sender.send(codec.encode(channel, chunk));
   send(command.stdout ? Channel.Stdout : command.stderr ? Channel.Stderr : Channel.Error, Buffer.alloc(0));
   const control = command.start(
     {
       stdout: (chunk) => send(Channel.Stdout, chunk),
       stderr: (chunk) => send(Channel.Stderr, chunk),
+      whenDrained: (resume) => sender.whenDrained(resume),
       done: (status) => {
         if (ws.readyState !== ws.OPEN) return;
         if (statusJson) send(Channel.Error, JSON.stringify(status));
@@ -40,7 +41,11 @@ export function serveRemoteCommand(ws: WebSocket, subprotocol: string, command: 
     const parsed = codec.decode(message);
     if (parsed.kind === 'close' && parsed.channel === Channel.Stdin) control.closeStdin();
     if (parsed.kind !== 'data') return;
-    if (parsed.channel === Channel.Stdin) control.writeStdin(parsed.data);
+    // A command that reads slower than the client sends: stop reading the socket until it catches up.
+    if (parsed.channel === Channel.Stdin && !control.writeStdin(parsed.data)) {
+      ws.pause();
+      control.whenStdinDrained(() => ws.resume());
+    }
     if (parsed.channel === Channel.Resize) {
       const size = parseTerminalSize(parsed.data);
       if (size) control.resize(size);

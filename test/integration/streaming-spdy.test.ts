@@ -151,6 +151,30 @@ describe('streaming: Exec, Attach and PortForward over SPDY/3.1', function () {
     assert.equal(status?.state, 'CONTAINER_RUNNING');
   });
 
+  it('holds the client back while the command does not read its stdin (flow control on the whole connection)', async () => {
+    const { client, id } = await startSleeper();
+    const script = 'while [ ! -e /tmp/go ]; do sleep 0.1; done; exec wc -c';
+    const { url } = await client.call('Exec', { container_id: id, cmd: ['sh', '-c', script], stdin: true, stdout: true });
+    const { session } = await connect(String(url), EXEC_PROTOCOLS);
+    const error = await session.openStream({ streamtype: 'error' });
+    const stdin = await session.openStream({ streamtype: 'stdin' });
+    const stdout = await session.openStream({ streamtype: 'stdout' });
+    const total = 32 * 1024 * 1024;
+    stdin.stream.write(Buffer.alloc(total, 0x61));
+    // What the client could not hand to the kernel waits in its own socket and stream.
+    const queued = (): number => session.socket.writableLength + stdin.stream.writableLength;
+    let last = -1;
+    while (queued() !== last) {
+      last = queued();
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    assert.ok(queued() > total / 2, `the daemon read ${total - queued()} of ${total} bytes the command did not read`);
+    await client.call('ExecSync', { container_id: id, cmd: ['touch', '/tmp/go'], timeout: 10 });
+    stdin.stream.end();
+    assert.equal((await stdout.text()).trim(), String(total));
+    assert.deepEqual(JSON.parse(await error.text()), { metadata: {}, status: 'Success' });
+  });
+
   it('refuses an upgrade without a protocol it knows, before using the token; refuses a stream type the exec did not ask for', async () => {
     const { client, id } = await startSleeper();
     const { url } = await client.call('Exec', { container_id: id, cmd: ['true'], stdout: true });

@@ -97,6 +97,41 @@ describe('streaming: Exec and PortForward over WebSocket', function () {
     assert.deepEqual(JSON.parse(text(result, 3)), { metadata: {}, status: 'Success' });
   });
 
+  it('holds a client back while the command does not read its stdin (flow control), and lets it go when it does', async () => {
+    const { client, podId, pod } = await start();
+    const id = await startContainer(client, podId, pod, containerConfig('sleeper', pods.image, ['sleep', '300']));
+    // The command reads nothing until /tmp/go exists, then reads everything.
+    const script = 'while [ ! -e /tmp/go ]; do sleep 0.1; done; exec wc -c';
+    const { url } = await client.call('Exec', { container_id: id, cmd: ['sh', '-c', script], stdin: true, stdout: true });
+    const total = 32 * 1024 * 1024;
+    const chunk = Buffer.alloc(32 * 1024 + 1, 0x61);
+    chunk[0] = 0; // stdin channel
+    const ws = new WebSocket(String(url), ['v5.channel.k8s.io']);
+    let stdout = '';
+    ws.on('message', (data: Buffer) => {
+      if (data[0] === 1) stdout += data.subarray(1).toString();
+    });
+    const closed = new Promise<void>((resolve) => ws.on('close', () => resolve()));
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    for (let sent = 0; sent < total; sent += chunk.length - 1) ws.send(chunk);
+    // Unread, the bytes stay with the client: the daemon takes a few MiB (its high water plus
+    // kernel buffers) and then stops reading the socket. Without flow control it would take all.
+    let last = -1;
+    while (ws.bufferedAmount !== last) {
+      last = ws.bufferedAmount;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    assert.ok(ws.bufferedAmount > total / 2, `the daemon read ${total - ws.bufferedAmount} of ${total} bytes the command did not read`);
+    await client.call('ExecSync', { container_id: id, cmd: ['touch', '/tmp/go'], timeout: 10 });
+    ws.send(Buffer.from([255, 0]));
+    await closed;
+    const sentBytes = Math.ceil(total / (chunk.length - 1)) * (chunk.length - 1);
+    assert.equal(stdout.trim(), String(sentBytes));
+  });
+
   it('execs on a terminal when asked for a TTY: stderr arrives merged into stdout (more in streaming-tty.test.ts)', async () => {
     const { client, podId, pod } = await start();
     const id = await startContainer(client, podId, pod, containerConfig('sleeper', pods.image, ['sleep', '300']));

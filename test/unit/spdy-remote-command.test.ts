@@ -87,13 +87,14 @@ describe('SPDY remote command', () => {
       tty: true,
       start: (given) => {
         return {
-          writeStdin: (data) => stdin.push(data.toString()),
+          writeStdin: (data) => stdin.push(data.toString()) > 0,
+          whenStdinDrained: (resume) => resume(),
           closeStdin: () => {
             given.stdout(Buffer.from(`sizes ${sizes.map((s) => `${s.width}x${s.height}`).join(' ')}; stdin ${stdin.join('')}`));
             given.done({ metadata: {}, status: 'Success' });
           },
-          resize: (size) => sizes.push(size),
-          abort: () => aborted++,
+          resize: (size) => void sizes.push(size),
+          abort: () => void aborted++,
         };
       },
     };
