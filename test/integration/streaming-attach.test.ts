@@ -1,75 +1,13 @@
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
-import WebSocket from 'ws';
 import type { CriClient } from '../../cli/cri-client';
 import { useBusyboxPods, type BusyboxPod } from '../support/busybox-pods';
+import { ChannelClient } from '../support/channel-client';
 import { containerConfig, startContainer, waitForExit } from '../support/pod-fixtures';
 
 // Attach over WebSocket (v5.channel.k8s.io) with real runc and conmon: the session relays the
 // container's own stdio through conmon's attach socket, resizes its terminal through conmon's
 // control FIFO, and leaves the container running when the client detaches.
-
-/** An open attach session: what arrived per channel so far, and how to wait for more. */
-class AttachClient {
-  private readonly channels = new Map<number, Buffer>();
-  private readonly waiters = new Set<() => void>();
-  readonly closed: Promise<number>;
-
-  private constructor(readonly ws: WebSocket) {
-    ws.on('message', (data: Buffer) => {
-      const channel = data[0];
-      if (channel === undefined) return;
-      this.channels.set(channel, Buffer.concat([this.channels.get(channel) ?? Buffer.alloc(0), data.subarray(1)]));
-      for (const wake of this.waiters) wake();
-    });
-    this.closed = new Promise((resolve) =>
-      ws.on('close', (code) => {
-        resolve(code);
-        for (const wake of this.waiters) wake();
-      }),
-    );
-  }
-
-  static open(url: string): Promise<AttachClient> {
-    return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, ['v5.channel.k8s.io']);
-      ws.on('open', () => resolve(new AttachClient(ws)));
-      ws.on('unexpected-response', (_req, res) => {
-        let body = '';
-        res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-        res.on('end', () => reject(new Error(`HTTP ${res.statusCode}: ${body}`)));
-      });
-      ws.on('error', reject);
-    });
-  }
-
-  text(channel: number): string {
-    return this.channels.get(channel)?.toString() ?? '';
-  }
-
-  send(channel: number, data: string): void {
-    this.ws.send(Buffer.concat([Buffer.from([channel]), Buffer.from(data)]));
-  }
-
-  /** Resolves once `channel` holds text matching `pattern`; fails if the session closes first. */
-  waitFor(channel: number, pattern: RegExp | ((text: string) => boolean), what = `${String(pattern)} on channel ${channel}`): Promise<string> {
-    const matches = typeof pattern === 'function' ? pattern : (text: string): boolean => pattern.test(text);
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        const text = this.text(channel);
-        if (matches(text)) {
-          this.waiters.delete(check);
-          resolve(text);
-        } else if (this.ws.readyState === WebSocket.CLOSED) {
-          this.waiters.delete(check);
-          reject(new Error(`session closed before ${what}; channels: ${JSON.stringify(Object.fromEntries([...this.channels].map(([c, b]) => [c, b.toString()])))}`));
-        }
-      };
-      this.waiters.add(check);
-      check();
-    });
-  }
-}
 
 /** The answers of `stty size` ("rows cols" lines) in a terminal's output, in order. */
 const sizeAnswers = (text: string): string[] => [...text.matchAll(/^(\d+ \d+)\r?$/gm)].map((m) => m[1] ?? '');
@@ -79,7 +17,7 @@ const sizeAnswers = (text: string): string[] => [...text.matchAll(/^(\d+ \d+)\r?
  * and the input (attach socket) reach conmon by two ways, so a `stty size` may run before the
  * resize lands.
  */
-async function waitForSize(session: AttachClient, expected: string): Promise<void> {
+async function waitForSize(session: ChannelClient, expected: string): Promise<void> {
   for (let attempt = 1; sizeAnswers(session.text(1)).at(-1) !== expected; attempt++) {
     assert.ok(attempt <= 50, `the terminal never became ${expected}; output: ${JSON.stringify(session.text(1))}`);
     const before = sizeAnswers(session.text(1)).length;
@@ -94,10 +32,10 @@ describe('streaming: Attach over WebSocket', function () {
   this.timeout(120_000);
   const pods = useBusyboxPods('attachlogs');
   const start = (): Promise<BusyboxPod> => pods.startPod();
-  const attach = async (client: CriClient, request: Record<string, unknown>): Promise<AttachClient> => {
+  const attach = async (client: CriClient, request: Record<string, unknown>): Promise<ChannelClient> => {
     const { url } = await client.call('Attach', request);
     assert.match(String(url), /^http:\/\/127\.0\.0\.1:\d+\/attach\/[A-Za-z0-9_-]{22}$/);
-    return AttachClient.open(String(url));
+    return ChannelClient.open(String(url), ['v5.channel.k8s.io']);
   };
   const state = async (client: CriClient, id: string): Promise<string> => String((await client.call('ContainerStatus', { container_id: id })).status?.state);
 
@@ -108,7 +46,7 @@ describe('streaming: Attach over WebSocket', function () {
     session.send(0, 'hello\n');
     assert.equal(await session.waitFor(1, /hello\n/), 'hello\n');
     // stdin stays open across sessions (no stdin_once): the client's half-close ends the session.
-    session.ws.send(Buffer.from([255, 0]));
+    session.halfCloseStdin();
     assert.equal(await session.closed, 1000);
     assert.deepEqual(JSON.parse(session.text(3)), SUCCESS);
     assert.equal(await state(client, id), 'CONTAINER_RUNNING');
@@ -156,9 +94,9 @@ describe('streaming: Attach over WebSocket', function () {
     const { client, podId, pod } = await start();
     const id = await startContainer(client, podId, pod, containerConfig('shell', pods.image, ['sh'], { stdin: true, tty: true }));
     const session = await attach(client, { container_id: id, stdin: true, stdout: true, tty: true });
-    session.send(4, JSON.stringify({ Width: 100, Height: 30 }));
+    session.resize(100, 30);
     await waitForSize(session, '30 100');
-    session.send(4, JSON.stringify({ Width: 123, Height: 45 }));
+    session.resize(123, 45);
     await waitForSize(session, '45 123');
     session.ws.close();
     await session.closed;
@@ -236,7 +174,7 @@ describe('streaming: Attach over WebSocket', function () {
     closer.send(0, 'done\n');
     await closer.closed;
     await waitForExit(client, id);
-    const late = await AttachClient.open(String(url));
+    const late = await ChannelClient.open(String(url), ['v5.channel.k8s.io']);
     await late.closed;
     const status = JSON.parse(late.text(3)) as { status: string; message: string };
     assert.equal(status.status, 'Failure');

@@ -2,97 +2,14 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import WebSocket from 'ws';
 import type { CriClient } from '../../cli/cri-client';
 import { containerConfig, startContainer } from '../support/pod-fixtures';
 import { useBusyboxPods } from '../support/busybox-pods';
+import { ChannelClient, WAIT_MS } from '../support/channel-client';
 
 // Exec with a TTY over WebSocket (v5.channel.k8s.io) with real runc and conmon, driven as a
 // person at a terminal drives it: resize messages on channel 4, typed lines on stdin, output read
 // back from stdout. Waits are generous (the machine is shared) and nothing is timed.
-
-/** Long enough for a busy machine; a wait that runs out fails with what was seen so far. */
-const WAIT_MS = 30_000;
-
-/** A WebSocket exec session whose output can be awaited as it arrives. */
-class TerminalClient {
-  stdout = '';
-  stderr = '';
-  error = '';
-  closeCode: number | undefined;
-  private readonly changed = new Set<() => void>();
-
-  private constructor(readonly ws: WebSocket) {
-    ws.on('message', (data: Buffer) => {
-      const text = data.subarray(1).toString();
-      if (data[0] === 1) this.stdout += text;
-      if (data[0] === 2) this.stderr += text;
-      if (data[0] === 3) this.error += text;
-      this.notify();
-    });
-    ws.on('close', (code) => {
-      this.closeCode = code;
-      this.notify();
-    });
-  }
-
-  static open(url: string): Promise<TerminalClient> {
-    return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, ['v5.channel.k8s.io']);
-      const client = new TerminalClient(ws);
-      ws.once('open', () => resolve(client));
-      ws.once('error', reject);
-    });
-  }
-
-  type(line: string): void {
-    this.ws.send(Buffer.concat([Buffer.from([0]), Buffer.from(line)]));
-  }
-
-  resize(width: number, height: number): void {
-    this.ws.send(Buffer.concat([Buffer.from([4]), Buffer.from(JSON.stringify({ Width: width, Height: height }))]));
-  }
-
-  halfCloseStdin(): void {
-    this.ws.send(Buffer.from([255, 0]));
-  }
-
-  /** Resolves with the first match of `pattern` in stdout; rejects after WAIT_MS or on close. */
-  waitForOutput(pattern: RegExp): Promise<RegExpMatchArray> {
-    return this.waitUntil(`stdout matching ${pattern}`, () => this.stdout.match(pattern) ?? undefined);
-  }
-
-  /** Resolves with the close code once the server has closed the socket. */
-  waitForClose(): Promise<number> {
-    return this.waitUntil('the socket to close', () => this.closeCode, true);
-  }
-
-  private waitUntil<T>(what: string, check: () => T | undefined, closeIsFine = false): Promise<T> {
-    return new Promise((resolve, reject) => {
-      const attempt = (): void => {
-        const value = check();
-        if (value !== undefined) return done(() => resolve(value));
-        if (this.closeCode !== undefined && !closeIsFine) done(() => reject(new Error(`socket closed while waiting for ${what}; ${this.seen()}`)));
-      };
-      const timer = setTimeout(() => done(() => reject(new Error(`no ${what} within ${WAIT_MS} ms; ${this.seen()}`))), WAIT_MS);
-      const done = (settle: () => void): void => {
-        clearTimeout(timer);
-        this.changed.delete(attempt);
-        settle();
-      };
-      this.changed.add(attempt);
-      attempt();
-    });
-  }
-
-  private notify(): void {
-    for (const listener of [...this.changed]) listener();
-  }
-
-  private seen(): string {
-    return `stdout so far: ${JSON.stringify(this.stdout)}, error channel: ${JSON.stringify(this.error)}`;
-  }
-}
 
 let markers = 0;
 
@@ -113,19 +30,20 @@ function lines(output: string): string {
  * Types `command` followed by an echo of a marker the shell computes ($((…))), so the echoed
  * input never contains it, and resolves with the output between the command and the marker.
  */
-async function run(client: TerminalClient, command: string): Promise<string> {
+async function run(client: ChannelClient, command: string): Promise<string> {
   markers += 1;
   const value = 100_000 + markers;
-  client.type(`${command}; echo "@@$((${value - 1}+1))@@"\n`);
-  const match = await client.waitForOutput(new RegExp(`\\n([^@]*)@@${value}@@`));
-  return lines(match[1] ?? '');
+  client.send(0, `${command}; echo "@@$((${value - 1}+1))@@"\n`);
+  const pattern = new RegExp(`\\n([^@]*)@@${value}@@`);
+  const match = (await client.waitFor(1, pattern)).match(pattern);
+  return lines(match?.[1] ?? '');
 }
 
 /**
  * `stty size` until it reports `expected`: runc copies a new size to the container's terminal when
  * its SIGWINCH arrives, which may be just after the next typed line is read.
  */
-async function sttySizeBecomes(client: TerminalClient, expected: string): Promise<void> {
+async function sttySizeBecomes(client: ChannelClient, expected: string): Promise<void> {
   const seen: string[] = [];
   for (let attempt = 0; attempt < 20; attempt++) {
     const size = (await run(client, 'stty size')).trim();
@@ -234,7 +152,7 @@ describe('streaming: Exec with a TTY over WebSocket', function () {
     const { client, id, root } = await start();
     const mastersBefore = openPtyMasters();
     const { url } = await client.call('Exec', { container_id: id, cmd: ['sh'], tty: true, stdin: true, stdout: true });
-    const term = await TerminalClient.open(String(url));
+    const term = await ChannelClient.open(String(url), ['v5.channel.k8s.io']);
     assert.equal(openPtyMasters(), mastersBefore + 1, 'the exec runs on a terminal of the daemon');
 
     // Sent at once: the engine holds typed input until runc has put its terminal in raw mode.
@@ -242,7 +160,7 @@ describe('streaming: Exec with a TTY over WebSocket', function () {
     const firstLine = `stty size; echo "@@$((${100_000 + markers}+1))@@"`;
     await sttySizeBecomes(term, '30 100');
     // Echoed once, by the container's terminal; typed into a cooked terminal it would be echoed again.
-    assert.equal(term.stdout.split(firstLine).length - 1, 1, `the first line typed is echoed once: ${JSON.stringify(term.stdout)}`);
+    assert.equal(term.text(1).split(firstLine).length - 1, 1, `the first line typed is echoed once: ${JSON.stringify(term.text(1))}`);
     term.resize(120, 40);
     await sttySizeBecomes(term, '40 120');
     assert.match(await run(term, 'tty'), /^\/dev\/pts\/\d+\n$/);
@@ -250,16 +168,16 @@ describe('streaming: Exec with a TTY over WebSocket', function () {
     // stderr is the terminal too, so it arrives on stdout.
     assert.equal(await run(term, 'echo to-stderr >&2'), 'to-stderr\n');
 
-    term.type('exit 3\n');
+    term.send(0, 'exit 3\n');
     assert.equal(await term.waitForClose(), 1000);
-    assert.deepEqual(JSON.parse(term.error), {
+    assert.deepEqual(JSON.parse(term.text(3)), {
       metadata: {},
       status: 'Failure',
       message: 'command terminated with non-zero exit code: error executing command, exit status 3',
       reason: 'NonZeroExitCode',
       details: { causes: [{ reason: 'ExitCode', message: '3' }] },
     });
-    assert.equal(term.stderr, '', 'a terminal has no separate stderr');
+    assert.equal(term.text(2), '', 'a terminal has no separate stderr');
     await eventually('the terminal of the exec is closed', () => openPtyMasters() === mastersBefore);
     await eventually('no runtime exec client is left', () => runtimeExecClients(id).length === 0);
     await eventually('runc exec was reaped', () => zombieChildren().length === 0);
@@ -269,31 +187,31 @@ describe('streaming: Exec with a TTY over WebSocket', function () {
   it('starts at 80x24 without a resize, and runs a command without stdin', async () => {
     const { client, id } = await start();
     const { url } = await client.call('Exec', { container_id: id, cmd: ['sh', '-c', 'stty size; tty'], tty: true, stdout: true });
-    const term = await TerminalClient.open(String(url));
+    const term = await ChannelClient.open(String(url), ['v5.channel.k8s.io']);
     assert.equal(await term.waitForClose(), 1000);
-    assert.match(lines(term.stdout), /^24 80\n\/dev\/pts\/\d+\n$/);
-    assert.deepEqual(JSON.parse(term.error), { metadata: {}, status: 'Success' });
+    assert.match(lines(term.text(1)), /^24 80\n\/dev\/pts\/\d+\n$/);
+    assert.deepEqual(JSON.parse(term.text(3)), { metadata: {}, status: 'Success' });
   });
 
   it('a stdin half-close is the end of input at the terminal: the shell runs what it got and exits', async () => {
     const { client, id } = await start();
     const { url } = await client.call('Exec', { container_id: id, cmd: ['sh'], tty: true, stdin: true, stdout: true });
-    const term = await TerminalClient.open(String(url));
-    term.type('echo "half-$((40+2))"\n');
+    const term = await ChannelClient.open(String(url), ['v5.channel.k8s.io']);
+    term.send(0, 'echo "half-$((40+2))"\n');
     term.halfCloseStdin();
     assert.equal(await term.waitForClose(), 1000);
-    assert.match(lines(term.stdout), /half-42\n/);
-    assert.deepEqual(JSON.parse(term.error), { metadata: {}, status: 'Success' });
+    assert.match(lines(term.text(1)), /half-42\n/);
+    assert.deepEqual(JSON.parse(term.text(3)), { metadata: {}, status: 'Success' });
   });
 
   it('kills the command when the client goes away: a shell and its foreground job', async () => {
     const { client, id, root } = await start();
     const mastersBefore = openPtyMasters();
     const { url } = await client.call('Exec', { container_id: id, cmd: ['sh'], tty: true, stdin: true, stdout: true });
-    const term = await TerminalClient.open(String(url));
+    const term = await ChannelClient.open(String(url), ['v5.channel.k8s.io']);
     await run(term, 'true');
     const seconds = uniqueSeconds(1);
-    term.type(`sleep ${seconds}\n`);
+    term.send(0, `sleep ${seconds}\n`);
     await eventually('the foreground sleep runs in the container', () => hostProcesses(['sleep', seconds]).length === 1);
     term.ws.terminate();
 
@@ -308,8 +226,8 @@ describe('streaming: Exec with a TTY over WebSocket', function () {
     const { client, id } = await start();
     const seconds = uniqueSeconds(2);
     const { url } = await client.call('Exec', { container_id: id, cmd: ['sh', '-c', `echo started; exec sleep ${seconds}`], tty: true, stdout: true });
-    const term = await TerminalClient.open(String(url));
-    await term.waitForOutput(/started\r+\n/);
+    const term = await ChannelClient.open(String(url), ['v5.channel.k8s.io']);
+    await term.waitFor(1, /started\r+\n/);
     await eventually('the sleep runs', () => hostProcesses(['sleep', seconds]).length === 1);
     term.ws.close();
     await eventually('the sleep is gone', () => hostProcesses(['sleep', seconds]).length === 0);
@@ -318,7 +236,7 @@ describe('streaming: Exec with a TTY over WebSocket', function () {
     // Gone before runc has even written the pid: the command is killed once it has.
     const earlySeconds = uniqueSeconds(3);
     const early = await client.call('Exec', { container_id: id, cmd: ['sh', '-c', `exec sleep ${earlySeconds}`], tty: true, stdout: true });
-    (await TerminalClient.open(String(early.url))).ws.terminate();
+    (await ChannelClient.open(String(early.url), ['v5.channel.k8s.io'])).ws.terminate();
     await eventually('runc exec is gone after an early disconnect', () => runtimeExecClients(id).length === 0);
     assert.deepEqual(hostProcesses(['sleep', earlySeconds]), []);
   });

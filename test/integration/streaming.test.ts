@@ -1,45 +1,13 @@
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import * as net from 'node:net';
-import WebSocket from 'ws';
 import { containerConfig, startContainer, waitForExit } from '../support/pod-fixtures';
 import { useBusyboxPods, type BusyboxPod } from '../support/busybox-pods';
+import { ChannelClient, runSession } from '../support/channel-client';
 
 // Exec and PortForward over WebSocket with real runc and conmon: a client written against the
-// Kubernetes channel protocol (the `ws` package, as any WebSocket peer would), not the server's code.
-
-interface Session {
-  /** Bytes received per channel (without the channel byte), in order. */
-  readonly channels: Map<number, Buffer>;
-  /** The first message the server sent, channel byte included. */
-  readonly first: Buffer | undefined;
-  readonly closeCode: number;
-}
-
-/** Opens `url` with `protocols`, runs `drive` on the open socket, and resolves when it closes. */
-function session(url: string, protocols: string[], drive: (ws: WebSocket) => void = () => undefined): Promise<Session> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, protocols);
-    const channels = new Map<number, Buffer>();
-    let first: Buffer | undefined;
-    ws.on('open', () => drive(ws));
-    ws.on('message', (data: Buffer) => {
-      first ??= data;
-      const channel = data[0];
-      if (channel === undefined) return;
-      channels.set(channel, Buffer.concat([channels.get(channel) ?? Buffer.alloc(0), data.subarray(1)]));
-    });
-    ws.on('close', (code) => resolve({ channels, first, closeCode: code }));
-    ws.on('unexpected-response', (_req, res) => {
-      let body = '';
-      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      res.on('end', () => reject(new Error(`HTTP ${res.statusCode}: ${body}`)));
-    });
-    ws.on('error', reject);
-  });
-}
-
-const text = (s: Session, channel: number): string => s.channels.get(channel)?.toString() ?? '';
+// Kubernetes channel protocol (test/support/channel-client.ts: the `ws` package, as any WebSocket
+// peer would), not the server's code.
 
 /** A loopback port nothing listens on right now (for a host-network server). */
 function freeLoopbackPort(): Promise<number> {
@@ -63,11 +31,11 @@ describe('streaming: Exec and PortForward over WebSocket', function () {
     const id = await startContainer(client, podId, pod, containerConfig('sleeper', pods.image, ['sleep', '300']));
     const { url } = await client.call('Exec', { container_id: id, cmd: ['sh', '-c', 'echo out; echo err >&2; exit 3'], stdout: true, stderr: true });
     assert.match(String(url), /^http:\/\/127\.0\.0\.1:\d+\/exec\/[A-Za-z0-9_-]{22}$/);
-    const result = await session(String(url), ['v5.channel.k8s.io']);
+    const result = await runSession(String(url), ['v5.channel.k8s.io']);
     assert.deepEqual([...(result.first ?? [])], [1], 'the session starts with an empty stdout message, as the kubelet sends');
-    assert.equal(text(result, 1), 'out\n');
-    assert.equal(text(result, 2), 'err\n');
-    assert.deepEqual(JSON.parse(text(result, 3)), {
+    assert.equal(result.text(1), 'out\n');
+    assert.equal(result.text(2), 'err\n');
+    assert.deepEqual(JSON.parse(result.text(3)), {
       metadata: {},
       status: 'Failure',
       message: 'command terminated with non-zero exit code: error executing command, exit status 3',
@@ -75,26 +43,26 @@ describe('streaming: Exec and PortForward over WebSocket', function () {
       details: { causes: [{ reason: 'ExitCode', message: '3' }] },
     });
     assert.equal(result.closeCode, 1000);
-    await assert.rejects(session(String(url), ['v5.channel.k8s.io']), {
+    await assert.rejects(runSession(String(url), ['v5.channel.k8s.io']), {
       message: 'HTTP 404: exec session not found: the token is unknown, already used or expired (tokens work once, within one minute)\n',
     });
 
     const ok = await client.call('Exec', { container_id: id, cmd: ['true'], stdout: true });
-    const success = await session(String(ok.url), ['v4.channel.k8s.io']);
-    assert.deepEqual(JSON.parse(text(success, 3)), { metadata: {}, status: 'Success' });
+    const success = await runSession(String(ok.url), ['v4.channel.k8s.io']);
+    assert.deepEqual(JSON.parse(success.text(3)), { metadata: {}, status: 'Success' });
   });
 
   it('pipes stdin to the command and closes it on a v5 half-close', async () => {
     const { client, podId, pod } = await start();
     const id = await startContainer(client, podId, pod, containerConfig('sleeper', pods.image, ['sleep', '300']));
     const { url } = await client.call('Exec', { container_id: id, cmd: ['cat'], stdin: true, stdout: true, stderr: true });
-    const result = await session(String(url), ['v5.channel.k8s.io'], (ws) => {
-      ws.send(Buffer.concat([Buffer.from([0]), Buffer.from('hello\n')]));
-      ws.send(Buffer.concat([Buffer.from([0]), Buffer.from('world\n')]));
-      ws.send(Buffer.from([255, 0]));
+    const result = await runSession(String(url), ['v5.channel.k8s.io'], (session) => {
+      session.send(0, 'hello\n');
+      session.send(0, 'world\n');
+      session.halfCloseStdin();
     });
-    assert.equal(text(result, 1), 'hello\nworld\n');
-    assert.deepEqual(JSON.parse(text(result, 3)), { metadata: {}, status: 'Success' });
+    assert.equal(result.text(1), 'hello\nworld\n');
+    assert.deepEqual(JSON.parse(result.text(3)), { metadata: {}, status: 'Success' });
   });
 
   it('holds a client back while the command does not read its stdin (flow control), and lets it go when it does', async () => {
@@ -104,19 +72,10 @@ describe('streaming: Exec and PortForward over WebSocket', function () {
     const script = 'while [ ! -e /tmp/go ]; do sleep 0.1; done; exec wc -c';
     const { url } = await client.call('Exec', { container_id: id, cmd: ['sh', '-c', script], stdin: true, stdout: true });
     const total = 32 * 1024 * 1024;
-    const chunk = Buffer.alloc(32 * 1024 + 1, 0x61);
-    chunk[0] = 0; // stdin channel
-    const ws = new WebSocket(String(url), ['v5.channel.k8s.io']);
-    let stdout = '';
-    ws.on('message', (data: Buffer) => {
-      if (data[0] === 1) stdout += data.subarray(1).toString();
-    });
-    const closed = new Promise<void>((resolve) => ws.on('close', () => resolve()));
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
-    });
-    for (let sent = 0; sent < total; sent += chunk.length - 1) ws.send(chunk);
+    const chunk = Buffer.alloc(32 * 1024, 0x61);
+    const session = await ChannelClient.open(String(url), ['v5.channel.k8s.io']);
+    const { ws } = session;
+    for (let sent = 0; sent < total; sent += chunk.length) session.send(0, chunk);
     // Unread, the bytes stay with the client: the daemon takes a few MiB (its high water plus
     // kernel buffers) and then stops reading the socket. Without flow control it would take all.
     let last = -1;
@@ -126,21 +85,21 @@ describe('streaming: Exec and PortForward over WebSocket', function () {
     }
     assert.ok(ws.bufferedAmount > total / 2, `the daemon read ${total - ws.bufferedAmount} of ${total} bytes the command did not read`);
     await client.call('ExecSync', { container_id: id, cmd: ['touch', '/tmp/go'], timeout: 10 });
-    ws.send(Buffer.from([255, 0]));
-    await closed;
-    const sentBytes = Math.ceil(total / (chunk.length - 1)) * (chunk.length - 1);
-    assert.equal(stdout.trim(), String(sentBytes));
+    session.halfCloseStdin();
+    await session.closed;
+    const sentBytes = Math.ceil(total / chunk.length) * chunk.length;
+    assert.equal(session.text(1).trim(), String(sentBytes));
   });
 
   it('execs on a terminal when asked for a TTY: stderr arrives merged into stdout (more in streaming-tty.test.ts)', async () => {
     const { client, podId, pod } = await start();
     const id = await startContainer(client, podId, pod, containerConfig('sleeper', pods.image, ['sleep', '300']));
     const { url } = await client.call('Exec', { container_id: id, cmd: ['sh', '-c', 'echo out; echo err >&2; test -t 1'], tty: true, stdout: true });
-    const result = await session(String(url), ['v5.channel.k8s.io']);
+    const result = await runSession(String(url), ['v5.channel.k8s.io']);
     // A terminal ends lines with \r\n (\r\r\n for early ones, see streaming-tty.test.ts).
-    assert.equal(text(result, 1).replace(/\r+\n/g, '\n'), 'out\nerr\n');
-    assert.equal(result.channels.has(2), false);
-    assert.deepEqual(JSON.parse(text(result, 3)), { metadata: {}, status: 'Success' });
+    assert.equal(result.text(1).replace(/\r+\n/g, '\n'), 'out\nerr\n');
+    assert.equal(result.has(2), false);
+    assert.deepEqual(JSON.parse(result.text(3)), { metadata: {}, status: 'Success' });
   });
 
   it('validates Exec and PortForward requests', async () => {
@@ -176,10 +135,10 @@ describe('streaming: Exec and PortForward over WebSocket', function () {
     let page = '';
     for (let attempt = 0; attempt < 50 && !page.includes('hello from the pod'); attempt++) {
       const { url: fresh } = await client.call('PortForward', { pod_sandbox_id: podId, port: [8080] });
-      const result = await session(`${String(fresh)}?port=8080`, ['portforward.k8s.io'], (ws) => {
-        ws.send(Buffer.concat([Buffer.from([0]), Buffer.from('GET / HTTP/1.0\r\nHost: localhost\r\n\r\n')]));
+      const result = await runSession(`${String(fresh)}?port=8080`, ['portforward.k8s.io'], (session) => {
+        session.send(0, 'GET / HTTP/1.0\r\nHost: localhost\r\n\r\n');
       });
-      const data = result.channels.get(0) ?? Buffer.alloc(0);
+      const data = result.bytes(0);
       assert.deepEqual([...data.subarray(0, 2)], [0x90, 0x1f], 'the data channel starts with the port, little-endian');
       page = data.subarray(2).toString();
       if (!page.includes('hello from the pod')) await new Promise((r) => setTimeout(r, 100));
@@ -190,10 +149,10 @@ describe('streaming: Exec and PortForward over WebSocket', function () {
     // Two connections at once, each on its own URL; and one URL forwarding two ports (channels 0-1 and 2-3).
     const get = async (ports: string, channels: number[]): Promise<string[]> => {
       const { url: fresh } = await client.call('PortForward', { pod_sandbox_id: podId, port: [8080] });
-      const result = await session(`${String(fresh)}?port=${ports}`, ['portforward.k8s.io'], (ws) => {
-        for (const c of channels) ws.send(Buffer.concat([Buffer.from([c]), Buffer.from('GET / HTTP/1.0\r\n\r\n')]));
+      const result = await runSession(`${String(fresh)}?port=${ports}`, ['portforward.k8s.io'], (session) => {
+        for (const c of channels) session.send(c, 'GET / HTTP/1.0\r\n\r\n');
       });
-      return channels.map((c) => (result.channels.get(c) ?? Buffer.alloc(0)).subarray(2).toString());
+      return channels.map((c) => result.bytes(c).subarray(2).toString());
     };
     const pages = (await Promise.all([get('8080', [0]), get('8080', [0]), get('8080,8080', [0, 2])])).flat();
     assert.equal(pages.length, 4);
@@ -201,8 +160,8 @@ describe('streaming: Exec and PortForward over WebSocket', function () {
 
     // A port nothing listens on: the relay's reason on the error channel, then the socket closes.
     const { url: refusedUrl } = await client.call('PortForward', { pod_sandbox_id: podId, port: [8081] });
-    const refused = await session(`${String(refusedUrl)}?port=8081`, ['portforward.k8s.io']);
-    assert.match((refused.channels.get(1) ?? Buffer.alloc(0)).subarray(2).toString(), /^error forwarding port 8081 in the pod's network namespace: .*Connection refused/);
+    const refused = await runSession(`${String(refusedUrl)}?port=8081`, ['portforward.k8s.io']);
+    assert.match(refused.bytes(1).subarray(2).toString(), /^error forwarding port 8081 in the pod's network namespace: .*Connection refused/);
   });
 
   it('forwards a port of a host-network pod: the host loopback, where its server listens', async () => {
@@ -213,10 +172,10 @@ describe('streaming: Exec and PortForward over WebSocket', function () {
     let page = '';
     for (let attempt = 0; attempt < 50 && !page.includes('hello from the host network'); attempt++) {
       const { url } = await client.call('PortForward', { pod_sandbox_id: podId, port: [port] });
-      const result = await session(`${String(url)}?port=${port}`, ['portforward.k8s.io'], (ws) => {
-        ws.send(Buffer.concat([Buffer.from([0]), Buffer.from('GET / HTTP/1.0\r\n\r\n')]));
+      const result = await runSession(`${String(url)}?port=${port}`, ['portforward.k8s.io'], (session) => {
+        session.send(0, 'GET / HTTP/1.0\r\n\r\n');
       });
-      page = (result.channels.get(0) ?? Buffer.alloc(0)).subarray(2).toString();
+      page = result.bytes(0).subarray(2).toString();
       if (!page.includes('hello from the host network')) await new Promise((r) => setTimeout(r, 100));
     }
     assert.match(page, /^HTTP\/1\.[01] 200 OK/);
