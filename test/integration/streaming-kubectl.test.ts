@@ -10,6 +10,7 @@ import { containerConfig, podConfig, runPod, startContainer } from '../support/p
 import type { TestRegistry } from '../support/registry/test-registry';
 import { makeTempRoot, removeTempRoot } from '../support/temp-root';
 import { useTestDaemons } from '../support/test-daemon';
+import { findExecutable } from '../../core/exec/find-executable';
 
 // The real Go client against Caisson's SPDY/3.1 streaming server: kubectl (client-go,
 // apimachinery's httpstream/spdy, moby/spdystream) talks to a fake API server on 127.0.0.1,
@@ -19,7 +20,8 @@ import { useTestDaemons } from '../support/test-daemon';
 // later). The README's test command installs Debian's kubernetes-client (kubectl 1.20, SPDY only)
 // when the machine has no kubectl; CAISSON_TEST_KUBECTL names another one.
 
-const KUBECTL = process.env.CAISSON_TEST_KUBECTL ?? '/usr/bin/kubectl';
+/** As install-deps decides whether to install one: whatever `kubectl` PATH finds. */
+const KUBECTL = process.env.CAISSON_TEST_KUBECTL ?? findExecutable('kubectl');
 /** The first kubectl whose exec can speak WebSocket (KUBECTL_REMOTE_COMMAND_WEBSOCKETS). */
 const FIRST_WEBSOCKET_EXEC_MINOR = 29;
 const POD_NAME = 'web';
@@ -41,8 +43,8 @@ describe('streaming: kubectl exec and port-forward over SPDY/3.1', function () {
   const children = new Set<ChildProcess>();
 
   before(async function () {
-    if (!fs.existsSync(KUBECTL)) {
-      console.log(`    (skipped: ${KUBECTL} is not installed; these tests need the real kubectl, v1.2x, on this machine)`);
+    if (KUBECTL === undefined || !fs.existsSync(KUBECTL)) {
+      console.log(`    (skipped: no kubectl (${KUBECTL ?? 'none on PATH'}); \`scripts/install-deps.sh --test\`, which the README's test command runs, installs Debian's kubernetes-client)`);
       this.skip();
     }
     ({ registry, image } = await startBusyboxRegistry());
@@ -94,7 +96,7 @@ describe('streaming: kubectl exec and port-forward over SPDY/3.1', function () {
     KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false',
   });
   const startKubectl = (args: string[], websockets = false): ChildProcess => {
-    const child = spawn(KUBECTL, args, { env: kubectlEnv(websockets), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(KUBECTL ?? 'kubectl', args, { env: kubectlEnv(websockets), stdio: ['pipe', 'pipe', 'pipe'] });
     children.add(child);
     return child;
   };
