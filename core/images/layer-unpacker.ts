@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
-import { Duplex, Readable } from 'node:stream';
+import { Duplex, Readable, Writable } from 'node:stream';
 import { DataLossError, ProgramError } from '../errors';
 import { runProgram } from '../exec/run-program';
 import { DigestingStream } from './digest';
@@ -39,7 +39,7 @@ export async function unpackLayer(blobPath: string, compression: LayerCompressio
   if (compression === 'gzip') stages.push(zlib.createGunzip());
   if (compression === 'zstd') stages.push(zstdDecompressor());
   try {
-    await pipeline([...stages, digester, tar.stdin]);
+    await pipeline([...stages, digester, feedUntilClosed(tar.stdin)]);
   } catch (error) {
     tar.kill('SIGKILL');
     await tarExit.catch(() => undefined);
@@ -53,6 +53,32 @@ export async function unpackLayer(blobPath: string, compression: LayerCompressio
   }
   await convertWhiteouts(targetDir);
   return { uncompressedSize: digester.bytes };
+}
+
+/**
+ * tar's stdin, as a stream that outlives it. GNU tar stops reading at the end-of-archive blocks
+ * and exits, and on a pipe it may see them in a short read before the zero padding after them
+ * has arrived; writing on would fail with EPIPE ("Premature close") although tar got the whole
+ * archive. Once tar has closed its input the rest is still read (the diff ID covers the whole
+ * stream) and dropped; tar's exit status says whether the archive was whole.
+ */
+function feedUntilClosed(stdin: Writable): Writable {
+  let closed = false;
+  const markClosed = (): void => {
+    closed = true;
+  };
+  stdin.on('error', markClosed);
+  stdin.on('close', markClosed);
+  return new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      if (closed) callback();
+      else stdin.write(chunk, () => callback());
+    },
+    final(callback) {
+      if (closed) callback();
+      else stdin.end(() => callback());
+    },
+  });
 }
 
 /**
