@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { PodSandboxConfig__Output } from '../cri/generated/runtime/v1/PodSandboxConfig';
@@ -8,6 +9,7 @@ import { nowNanosBigint, type LifecycleEventType } from '../events/event-bus';
 import { startPauseContainer, stopPauseContainer } from './pause-container';
 import { pidHolderAlive, startPidHolder, stopPidHolder } from './pid-holder';
 import { hostnameFile, hostsFile, resolvConf } from './pod-files';
+import { podHostname } from './pod-hostname';
 import { mountPodShm, unmountPodShm } from './pod-shm';
 import { applySysctls, bringUpLoopback, namespaceFile, pinNamespaces, setHostname, unpinNamespaces, type PinnedKind } from './pinned-namespaces';
 import type { SandboxRecord } from './sandbox-record';
@@ -73,7 +75,7 @@ export class SandboxService {
     const pidMode = options?.pid ?? 'POD';
     const cgroup = this.driver.podCgroup(id, config.linux?.cgroup_parent ?? '');
     const dir = path.join(this.config.state, 'sandboxes', id);
-    const hostname = config.hostname || (hostNetwork ? fs.readFileSync('/proc/sys/kernel/hostname', 'utf8').trim() : metadata.name);
+    const hostname = podHostname(config.hostname, os.hostname());
 
     const undo = new Undo(this.logger, `sandbox ${id}`);
     try {
