@@ -1,15 +1,21 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { findExecutable } from '../exec/find-executable';
 import { runProgram } from '../exec/run-program';
 
 // A pod-level PID namespace needs a living init: containers can only join a PID namespace whose
-// first process is alive. The holder is `unshare --pid --fork --kill-child sleep infinity`,
+// first process is alive. The holder is `unshare --pid --fork --kill-child pause infinity`,
 // started through `setsid -f` so it is re-parented away from the daemon and survives a restart.
+// `pause` is a link to sleep in the sandbox's folder: the namespace's PID 1 is then named `pause`
+// (as other runtimes' pause container is), so `pgrep sleep` in a container finds only the
+// user's own sleeps, and `pkill sleep` cannot end the pod.
 // Killing the holder ends the namespace and every process in it (how StopPodSandbox ends a pod
 // with a shared PID namespace).
 
 const START_TIMEOUT_MS = 5_000;
+/** The holder's process name, seen as PID 1 inside the pod. */
+export const HOLDER_NAME = 'pause';
 
 export interface PidHolder {
   /** The unshare process (kill it to end the namespace). */
@@ -22,8 +28,14 @@ export async function startPidHolder(dir: string): Promise<PidHolder> {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const pidFile = path.join(dir, 'pid-holder.pid');
   fs.rmSync(pidFile, { force: true });
-  // The holder must not keep our output pipes open (runProgram waits for them to close).
-  await runProgram('setsid', ['-f', 'sh', '-c', `echo $$ > '${pidFile}'; exec unshare --pid --fork --kill-child sleep infinity </dev/null >/dev/null 2>&1`]);
+  const pause = path.join(dir, HOLDER_NAME);
+  const sleep = findExecutable('sleep');
+  if (!sleep) throw new Error('cannot start the pod\'s PID namespace holder: no sleep on PATH');
+  fs.rmSync(pause, { force: true });
+  fs.symlinkSync(sleep, pause);
+  // The holder must not keep our output pipes open (runProgram waits for them to close). The
+  // paths are passed as arguments, never pasted into the script.
+  await runProgram('setsid', ['-f', 'sh', '-c', 'echo $$ > "$1"; exec unshare --pid --fork --kill-child "$2" infinity </dev/null >/dev/null 2>&1', 'pid-holder', pidFile, pause]);
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
     const holder = readHolder(pidFile);
