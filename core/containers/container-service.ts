@@ -17,6 +17,7 @@ import type { ContainerRecord } from './container-record';
 import { mountRootfs, unmountRootfs } from './container-rootfs';
 import { emptySecurityContext } from './empty-configs';
 import { ExitWatcher, readExitCode } from './exit-watcher';
+import { waitForLogFile } from './wait-for-log-file';
 import { oomKillCount } from '../cgroup/oom-kills';
 import { ociResources } from '../oci/container-resources';
 import type { LinuxContainerResources__Output } from '../cri/generated/runtime/v1/LinuxContainerResources';
@@ -270,6 +271,7 @@ export class ContainerService {
     }
     const runtime = this.deps.runtimes.forHandler(this.runtimeOfRecord(record));
     await runtime.reopenLog(this.runtimePaths(record.paths, record.logPath));
+    await waitForLogFile(record.id, record.logPath);
   }
 
   get(id: string): ContainerRecord {
