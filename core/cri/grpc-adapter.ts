@@ -4,6 +4,7 @@ import type { Logger } from '../log/logger';
 import type { CallInfo, CriStream, StreamingCriHandler, UnaryCriHandler } from './cri-handler-types';
 import type { HandlerRegistry } from './handler-registry';
 import { statusObject, toServiceError } from './grpc-status';
+import { nulByteField } from './nul-byte-field';
 
 // Turns the registry's `async (request) => response` handlers into grpc-js service
 // implementations: one wrapper answers exactly once, refuses calls until start-up is done,
@@ -34,7 +35,7 @@ export function buildServiceImplementation(
 
 function unaryCall(rpc: string, apiVersion: CallInfo['apiVersion'], context: AdapterContext): grpc.handleUnaryCall<unknown, unknown> {
   return (call, callback) => {
-    const refusal = refuse(rpc, context);
+    const refusal = refuse(rpc, context, call.request);
     if (refusal) {
       callback(refusal);
       return;
@@ -58,7 +59,7 @@ function unaryCall(rpc: string, apiVersion: CallInfo['apiVersion'], context: Ada
 
 function streamingCall(rpc: string, apiVersion: CallInfo['apiVersion'], context: AdapterContext): grpc.handleServerStreamingCall<unknown, unknown> {
   return (call) => {
-    const refusal = refuse(rpc, context);
+    const refusal = refuse(rpc, context, call.request);
     if (refusal) {
       call.emit('error', refusal);
       return;
@@ -114,12 +115,17 @@ function streamingCall(rpc: string, apiVersion: CallInfo['apiVersion'], context:
   };
 }
 
-function refuse(rpc: string, context: AdapterContext): ReturnType<typeof statusObject> | undefined {
+function refuse(rpc: string, context: AdapterContext, request: unknown): ReturnType<typeof statusObject> | undefined {
   if (!context.isReady()) {
     return statusObject(grpc.status.UNAVAILABLE, `caissond is not ready: ${rpc} is refused until start-up completes`);
   }
   if (!context.registry.lookup(rpc)) {
     return statusObject(grpc.status.UNIMPLEMENTED, context.unimplemented(rpc));
+  }
+  const nulField = nulByteField(request);
+  if (nulField !== undefined) {
+    context.logger.info('rpc refused', { rpc, code: 'INVALID_ARGUMENT', field: nulField });
+    return statusObject(grpc.status.INVALID_ARGUMENT, `${rpc}: field ${nulField} holds a NUL byte, which no CRI string may hold`);
   }
   return undefined;
 }
