@@ -22,7 +22,7 @@ export class CriClient {
   ) {
     const services = loadCriServices(apiVersion);
     const target = address.startsWith('unix://') ? address : `unix://${address}`;
-    // ExecSync answers may carry 16 MiB per stream; grpc-js clients accept 4 MiB by default.
+    // ExecSync answers may carry up to 16 MiB of output; grpc-js clients accept 4 MiB by default.
     const options = { 'grpc.max_receive_message_length': 64 * 1024 * 1024 };
     this.runtime = new services.RuntimeService(target, grpc.credentials.createInsecure(), options);
     this.image = new services.ImageService(target, grpc.credentials.createInsecure(), options);

@@ -10,17 +10,16 @@ import type { OciRuntime } from '../runtime/runtime-registry';
 import type { ContainerRecord } from './container-record';
 import { CappedBuffer } from '../exec/capped-buffer';
 import { readPidFile } from '../exec/pid-file';
+import { EXEC_SYNC_MAX_OUTPUT_BYTES, splitOutputBudget } from './exec-output-budget';
 
 // ExecSync: runs a command in a running container with the runtime's exec (`runc exec --process`),
 // from a process JSON built from the container's own OCI process (user, env, cwd, capabilities,
 // no_new_privileges, AppArmor profile, oom_score_adj: what the kubelet expects a probe to run
-// as). stdout and stderr are kept up to a cap each and the rest is read and dropped, so a chatty
+// as). stdout and stderr are kept up to a budget the two share (so the answer fits the kubelet's
+// 16 MiB message limit; see exec-output-budget.ts) and the rest is read and dropped, so a chatty
 // command neither blocks on a full pipe nor grows the daemon. On timeout the exec'd process is
 // killed by the pid the runtime wrote (killing the `runc exec` client alone would leave it running
 // in the container), then the client.
-
-/** Most bytes of each of stdout and stderr an ExecSync answers with (CRI 1.29: under 16 MB). */
-export const EXEC_SYNC_MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
 
 /** How long to wait for the runtime to write the exec'd process's pid once the timeout fires. */
 const PID_FILE_WAIT_MS = 2_000;
@@ -35,7 +34,7 @@ const DRAIN_AFTER_EXIT_MS = 2_000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface ExecSyncLimits {
-  /** Most bytes kept of each of stdout and stderr; the rest is read and dropped. */
+  /** Most bytes kept of stdout and stderr together; the rest is read and dropped. */
   readonly maxOutputBytes?: number;
   /** Kills the command (as on timeout) when aborted, for example when the client goes away. */
   readonly signal?: AbortSignal;
@@ -183,10 +182,16 @@ function runExec(argv: readonly string[], pidFile: string, options: RunOptions):
       if (settled) return;
       cleanUp();
       if (stoppedBy) resolve({ stoppedBy });
-      else resolve({ stoppedBy: undefined, result: { stdout: stdout.buffer(), stderr: stderr.buffer(), exitCode } });
+      else resolve({ stoppedBy: undefined, result: { ...keptOutput(stdout.buffer(), stderr.buffer(), options.maxOutputBytes), exitCode } });
     });
     if (options.signal?.aborted) stop('abort');
   });
+}
+
+/** Each stream read up to the whole budget, cut to its share of it. */
+function keptOutput(stdout: Buffer, stderr: Buffer, budget: number): { stdout: Buffer; stderr: Buffer } {
+  const share = splitOutputBudget(stdout.length, stderr.length, budget);
+  return { stdout: stdout.subarray(0, share.stdout), stderr: stderr.subarray(0, share.stderr) };
 }
 
 /**

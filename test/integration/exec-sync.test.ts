@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import type { CriClient } from '../../cli/cri-client';
 import { withExecOption } from '../../core/containers/exec-sync';
+import { EXEC_SYNC_MAX_OUTPUT_BYTES } from '../../core/containers/exec-output-budget';
 import { loadCriServices } from '../../core/cri/cri-proto';
 import type { ExecSyncResponse__Output } from '../../core/cri/generated/runtime/v1/ExecSyncResponse';
 import { packageInfo } from '../../core/package-info';
@@ -55,7 +56,7 @@ describe('ExecSync', function () {
 
   /**
    * ExecSync on a channel without grpc-js's 4 MiB default receive limit (an answer may carry
-   * 16 MiB of each stream; the shared CriClient keeps the default).
+   * up to 16 MiB; the shared CriClient keeps the default).
    */
   const execSync = (d: TestDaemon, containerId: string, cmd: string[], timeout = 0): Promise<ExecSyncResponse__Output> => {
     const { RuntimeService } = loadCriServices('v1');
@@ -101,12 +102,12 @@ describe('ExecSync', function () {
     assert.equal(response.exit_code, 0);
   });
 
-  it('keeps exactly the first 16 MiB of a stream, reads and drops the rest, and keeps memory bounded', async () => {
+  it('keeps the first 16 MiB (less the framing) of the two streams, reads and drops the rest, and keeps memory bounded', async () => {
     const { d, client } = await start();
     const id = await runningContainer(client);
     const started = Date.now();
     const response = await execSync(d, id, ['sh', '-c', 'head -c 20971520 /dev/zero; echo done >&2']);
-    assert.equal(response.stdout.length, 16 * MiB);
+    assert.equal(response.stdout.length, EXEC_SYNC_MAX_OUTPUT_BYTES - 'done\n'.length);
     assert.ok(response.stdout.every((byte) => byte === 0));
     assert.equal(response.stderr.toString(), 'done\n', 'the command went on after the cap: it was not blocked or killed');
     assert.equal(response.exit_code, 0);
@@ -117,12 +118,12 @@ describe('ExecSync', function () {
     const rssBeforeBig = process.memoryUsage().rss;
     const big = await execSync(d, id, ['sh', '-c', 'head -c 536870912 /dev/zero; exit 5']);
     const bigGrowth = process.memoryUsage().rss - rssBeforeBig;
-    assert.deepEqual([big.stdout.length, big.stderr.length, big.exit_code], [16 * MiB, 0, 5]);
+    assert.deepEqual([big.stdout.length, big.stderr.length, big.exit_code], [EXEC_SYNC_MAX_OUTPUT_BYTES, 0, 5]);
     assert.ok(bigGrowth < 160 * MiB, `rss grew by ${(bigGrowth / MiB).toFixed(1)} MiB for 512 MiB of output`);
 
-    // stderr has its own cap.
+    // stderr shares the budget the same way.
     const errors = await execSync(d, id, ['sh', '-c', 'echo out; head -c 17825792 /dev/zero >&2']);
-    assert.deepEqual([errors.stdout.toString(), errors.stderr.length, errors.exit_code], ['out\n', 16 * MiB, 0]);
+    assert.deepEqual([errors.stdout.toString(), errors.stderr.length, errors.exit_code], ['out\n', EXEC_SYNC_MAX_OUTPUT_BYTES - 'out\n'.length, 0]);
   });
 
   it('kills the command in the container after the timeout and answers DEADLINE_EXCEEDED', async () => {
