@@ -5,6 +5,7 @@ import { chainIds } from './digest';
 import { formatReference, digestedName, taggedName, type ImageReference } from './image-reference';
 import type { ImageRecord, ImageRecords, LayerRecord } from './image-records';
 import { unpackLayer } from './layer-unpacker';
+import { checkConfig, checkIndex, checkManifest } from './manifest-checks';
 import { isIndex, isManifest, layerCompression, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest, type Platform } from './media-types';
 import { formatPlatform, pickPlatformManifest } from './platform';
 import { EndpointUnreachableError, RegistryClient, type FetchedManifest } from './registry/registry-client';
@@ -71,6 +72,7 @@ export class ImagePuller {
       const { client, top } = await this.resolve(reference, tokens);
       const target = await this.platformManifest(client, top, name);
       const manifest = JSON.parse(target.bytes.toString('utf8')) as ImageManifest;
+      checkManifest(manifest, name);
       this.deps.content.writeBytes(top.digest, top.bytes, `manifest of ${name}`);
       this.deps.content.writeBytes(target.digest, target.bytes, `manifest of ${name}`);
 
@@ -79,6 +81,7 @@ export class ImagePuller {
       try {
         await this.fetchBlob(client, manifest.config, `config of ${name}`);
         const config = this.deps.content.readJson<ImageConfig>(manifest.config.digest);
+        checkConfig(config, name);
         const layers = this.layerRecords(manifest, config, name);
         this.hold(layers.map((l) => l.chainId));
         try {
@@ -134,6 +137,7 @@ export class ImagePuller {
       throw new InvalidArgumentError(`manifest media type "${top.mediaType}" is not supported (Docker schema 2 and OCI only)`);
     }
     const index = JSON.parse(top.bytes.toString('utf8')) as ImageIndex;
+    checkIndex(index, name);
     const chosen = pickPlatformManifest(index.manifests, this.deps.platform);
     if (!chosen) {
       const offered = index.manifests.map((m) => (m.platform ? formatPlatform(m.platform) : 'unknown')).join(', ');

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { DataLossError, NotFoundError, PermissionDeniedError, UnauthenticatedError, UnavailableError, describeError } from '../../errors';
-import { sha256Digest } from '../digest';
+import { checkDigest, digestWith, sha256Digest } from '../digest';
 import { MANIFEST_ACCEPT } from '../media-types';
 import { parseAuthChallenge } from './auth-challenge';
 import { discardBody, httpRequest, readBody, type HttpResponse } from './http-request';
@@ -34,15 +34,20 @@ export class RegistryClient {
     private readonly tokens: TokenFetcher,
   ) {}
 
-  /** Fetches a manifest or index; when `reference` is a digest the bytes must match it. */
+  /**
+   * Fetches a manifest or index. When `reference` is a digest (sha256 or sha512) the bytes must
+   * match it, whatever its algorithm; `digest` is always the bytes' sha256 (the store's key).
+   */
   async manifest(reference: string): Promise<FetchedManifest> {
     const what = `manifest ${this.repository}:${reference} from ${this.endpoint.base.host}`;
+    const algorithm = reference.includes(':') ? checkDigest(reference, `manifest reference of ${this.repository}`, ['sha256', 'sha512']) : undefined;
     return withRetries(async () => {
       const response = await this.get(`manifests/${reference}`, { Accept: MANIFEST_ACCEPT }, what);
       const bytes = await readBody(response, MAX_MANIFEST_BYTES);
       const digest = sha256Digest(bytes);
-      if (reference.startsWith('sha256:') && digest !== reference) {
-        throw new DataLossError(`${what}: content does not match its digest (received ${digest})`);
+      const received = algorithm === undefined ? undefined : digestWith(algorithm, bytes);
+      if (received !== undefined && received !== reference) {
+        throw new DataLossError(`${what}: content does not match its digest (received ${received})`);
       }
       const mediaType = (response.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
       const declared = (JSON.parse(bytes.toString('utf8')) as { mediaType?: string }).mediaType;
@@ -53,6 +58,7 @@ export class RegistryClient {
   /** Opens a blob for streaming; the caller verifies its digest while storing it. */
   async blob(digest: string): Promise<{ stream: Readable; size: number | undefined }> {
     const what = `blob ${digest} of ${this.repository} from ${this.endpoint.base.host}`;
+    checkDigest(digest, `blob of ${this.repository}`);
     return withRetries(async () => {
       const response = await this.get(`blobs/${digest}`, {}, what);
       const length = response.headers['content-length'];
