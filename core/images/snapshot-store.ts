@@ -1,12 +1,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { runProgram } from '../exec/run-program';
 import { digestHex } from './digest';
 
 // One overlayfs-ready directory per layer, keyed by the layer's chain ID, under
 // <graph>/images/snapshots/<chain-id-hex>/fs. Images that share a base share its snapshots. A
-// snapshot is unpacked into a temporary directory and renamed into place when complete, so a
-// crash leaves only a temporary directory (removed at the next start), never a half layer.
+// snapshot is unpacked into a temporary directory, synced to disk (syncfs on its filesystem:
+// tar writes through the page cache), and renamed into place, and the rename itself is synced,
+// so neither a crash nor a power cut leaves a half layer under a chain ID: only a temporary
+// directory, removed at the next start.
 
 const TEMPORARY_PREFIX = 'tmp-';
 
@@ -64,9 +67,21 @@ export class SnapshotStore {
     try {
       fs.mkdirSync(temporary, { mode: 0o700 });
       await unpack(path.join(temporary, 'fs'));
+      await runProgram('sync', ['--file-system', temporary]);
       fs.renameSync(temporary, path.join(this.root, digestHex(chainId)));
+      await syncDirectory(this.root);
     } finally {
       fs.rmSync(temporary, { recursive: true, force: true });
     }
+  }
+}
+
+/** fsync of a directory, so the entries renamed into it survive a power cut. */
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await fs.promises.open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
