@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { ResourceExhaustedError } from '../errors';
 
 // Single-use tokens for streaming URLs (the kubelet's streaming server keeps the same kind of
 // cache): 16 random bytes, base64url, valid for one minute and for one use. Pure apart from the
@@ -37,7 +38,7 @@ export class TokenCache<T> {
   insert(value: T): string {
     this.evictExpired();
     if (this.entries.size >= this.maxPending) {
-      throw new Error(`too many streaming requests are waiting for their client (${this.maxPending}); try again later`);
+      throw new ResourceExhaustedError(`too many streaming requests are waiting for their client (${this.maxPending}); try again later`);
     }
     for (;;) {
       const token = this.random(16).toString('base64url');

@@ -40,7 +40,7 @@ describe('streaming token cache', () => {
     const a = cache.insert(1);
     const b = cache.insert(2);
     assert.notEqual(a, b);
-    assert.throws(() => cache.insert(3), { message: 'too many streaming requests are waiting for their client (2); try again later' });
+    assert.throws(() => cache.insert(3), { code: 'RESOURCE_EXHAUSTED', message: 'too many streaming requests are waiting for their client (2); try again later' });
   });
 });
 
