@@ -18,6 +18,9 @@ import { mountRootfs, unmountRootfs } from './container-rootfs';
 import { emptySecurityContext } from './empty-configs';
 import { ExitWatcher, readExitCode } from './exit-watcher';
 import { waitForLogFile } from './wait-for-log-file';
+import { checkLabelsAndAnnotations, checkName } from '../cri/object-limits';
+import { findByPrefix } from '../store/find-by-prefix';
+import { parseImageReference } from '../images/image-reference';
 import { oomKillCount } from '../cgroup/oom-kills';
 import { ociResources } from '../oci/container-resources';
 import type { LinuxContainerResources__Output } from '../cri/generated/runtime/v1/LinuxContainerResources';
@@ -70,13 +73,19 @@ export class ContainerService {
     }
     const metadata = config.metadata;
     if (!metadata || metadata.name === '') throw new InvalidArgumentError('CreateContainer needs metadata with a name');
+    checkName(metadata.name, 'config.metadata.name');
+    checkLabelsAndAnnotations(config, 'config');
     const key = `${metadata.name}_${metadata.attempt}`;
     const clash = this.list(sandbox.id).find((c) => c.key === key);
     if (clash) throw new AlreadyExistsError(`container name "${metadata.name}" (attempt ${metadata.attempt}) is already used by container ${clash.id} in sandbox ${sandbox.id}`);
     const imageName = config.image?.image ?? '';
     if (imageName === '') throw new InvalidArgumentError(`container "${metadata.name}" names no image`);
     const image = this.deps.images.find(imageName);
-    if (!image) throw new NotFoundError(`image "${imageName}" for container "${metadata.name}" is not present; pull it first`);
+    if (!image) {
+      // An image ID (or a prefix of one) names no reference; anything else must parse as one.
+      if (!/^(sha256:)?[a-f0-9]{12,64}$/.test(imageName.trim())) parseImageReference(imageName);
+      throw new NotFoundError(`image "${imageName}" for container "${metadata.name}" is not present; pull it first`);
+    }
     const logPath = containerLogPath(sandbox.config.log_directory, config.log_path, metadata.name);
     const runtime = this.runtimeOf(sandbox);
 
@@ -119,7 +128,7 @@ export class ContainerService {
         cgroupsPath,
         host: hostFacts(),
         hostPaths: hostPathAccess(),
-        seccompProfiles: localhostSeccompProfiles(),
+        seccompProfiles: localhostSeccompProfiles(this.deps.config),
       });
       fs.writeFileSync(path.join(paths.bundle, 'config.json'), JSON.stringify(spec), { mode: 0o600 });
 
@@ -283,10 +292,7 @@ export class ContainerService {
   /** By full ID or a unique prefix of one. */
   find(id: string): ContainerRecord | undefined {
     if (id === '') return undefined;
-    const exact = this.deps.store.getContainer<ContainerRecord>(id);
-    if (exact) return exact;
-    const matches = this.deps.store.listContainers<ContainerRecord>().filter((c) => c.id.startsWith(id));
-    return matches.length === 1 ? matches[0] : undefined;
+    return findByPrefix(id, this.deps.store.getContainer<ContainerRecord>(id), () => this.deps.store.listContainers<ContainerRecord>(), 'container');
   }
 
   list(sandboxId?: string): ContainerRecord[] {

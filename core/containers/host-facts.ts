@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { detectCgroupMode } from '../cgroup/cgroup-mode';
 import type { ContainerSpecInput } from '../oci/build-container-spec';
+import { checkHostPath, type DaemonRoots } from '../pods/host-path-rules';
 
 // The host facts and host I/O the pure spec builder is given: the capabilities this daemon holds
 // (privileged containers get exactly these; this host's bounding set may lack some, such as
@@ -67,12 +68,25 @@ export function hostPathAccess(): ContainerSpecInput['hostPaths'] {
   };
 }
 
-export function localhostSeccompProfiles(): ContainerSpecInput['seccompProfiles'] {
+/** The largest seccomp profile read (the default profile is about 10 KiB). */
+export const MAX_SECCOMP_PROFILE_BYTES = 1024 * 1024;
+
+export function localhostSeccompProfiles(roots: DaemonRoots): ContainerSpecInput['seccompProfiles'] {
   return {
-    // The spec builder names the profile and the container when this throws.
+    // The spec builder names the profile and the container when this throws. The file must be a
+    // regular file the daemon may read (host-path-rules), opened without blocking: a FIFO or a
+    // device named as a profile must not hang the daemon.
     localhost(ref: string): unknown {
-      if (!path.isAbsolute(ref)) throw new Error('the path is not absolute');
-      return JSON.parse(fs.readFileSync(ref, 'utf8'));
+      checkHostPath(ref, 'the profile path', roots);
+      const fd = fs.openSync(ref, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+      try {
+        const stat = fs.fstatSync(fd);
+        if (!stat.isFile()) throw new Error('it is not a regular file');
+        if (stat.size > MAX_SECCOMP_PROFILE_BYTES) throw new Error(`it is ${stat.size} bytes; a profile has at most ${MAX_SECCOMP_PROFILE_BYTES}`);
+        return JSON.parse(fs.readFileSync(fd, 'utf8'));
+      } finally {
+        fs.closeSync(fd);
+      }
     },
   };
 }

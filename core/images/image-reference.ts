@@ -20,6 +20,9 @@ export interface ImageReference {
   readonly digest?: string;
 }
 
+/** A registry host, a 255-character name, a 128-character tag and a sha256 digest, with separators. */
+const MAX_REFERENCE_LENGTH = 255 + 1 + 255 + 1 + 128 + 1 + 71;
+
 /** Parses and normalises a reference; a reference with neither tag nor digest gets `latest`. */
 export function parseImageReference(text: string): ImageReference {
   const input = text.trim();
@@ -27,6 +30,8 @@ export function parseImageReference(text: string): ImageReference {
     throw new InvalidArgumentError(`image reference "${text}" is invalid: ${why}`);
   };
   if (input === '') fail('it is empty');
+  // The distribution spec bounds a repository name at 255 characters; a longer one is no image.
+  if (input.length > MAX_REFERENCE_LENGTH) fail(`it is ${input.length} characters long; a reference has at most ${MAX_REFERENCE_LENGTH}`);
 
   let rest = input;
   let digest: string | undefined;

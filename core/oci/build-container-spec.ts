@@ -329,7 +329,11 @@ class SpecBuilder {
     };
     set(`HOSTNAME=${sandbox.hostname}`);
     for (const entry of image.config.Env ?? []) set(entry);
-    for (const kv of config.envs) set(`${kv.key}=${kv.value}`);
+    config.envs.forEach((kv, i) => {
+      // A key with '=' would split elsewhere than the client meant: "A=B" + "C" reads as A="B=C".
+      if (kv.key === '' || kv.key.includes('=')) throw this.fail(`config.envs[${i}] key ${JSON.stringify(kv.key)} must be non-empty and hold no "="`);
+      set(`${kv.key}=${kv.value}`);
+    });
     if (!values.has('PATH')) {
       order.splice(1, 0, 'PATH');
       values.set('PATH', `PATH=${DEFAULT_PATH_ENV}`);

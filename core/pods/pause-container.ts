@@ -86,7 +86,7 @@ export async function startPauseContainer(deps: PauseDependencies, runtime: OciR
       cgroupsPath: deps.driver.containerCgroupsPath(pod.cgroup.path, id),
       host: hostFacts(),
       hostPaths: hostPathAccess(),
-      seccompProfiles: localhostSeccompProfiles(),
+      seccompProfiles: localhostSeccompProfiles(deps.config),
     });
     fs.writeFileSync(path.join(paths.bundle, 'config.json'), JSON.stringify(spec), { mode: 0o600 });
     const { pid } = await runtime.create({ id, paths, terminal: false, stdin: false, stdinOnce: false, logSizeMax: -1, podCgroup: pod.cgroup.path });

@@ -47,7 +47,16 @@ export function sysctlNamespace(name: string, hostNetwork: boolean, hostIpc: boo
   throw new InvalidArgumentError(`sysctl "${name}" is not namespaced; it cannot be set per pod`);
 }
 
+/** Refuses, before anything is made, a sysctl no pod namespace owns or a value with a control character. */
+export function checkSysctls(sysctls: Readonly<Record<string, string>>, hostNetwork: boolean, hostIpc: boolean): void {
+  for (const [name, value] of Object.entries(sysctls)) {
+    sysctlNamespace(name, hostNetwork, hostIpc);
+    if (/[\u0000-\u001f\u007f]/.test(value)) throw new InvalidArgumentError(`sysctl "${name}" value ${JSON.stringify(value)} holds a control character`);
+  }
+}
+
 export async function applySysctls(dir: string, sysctls: Readonly<Record<string, string>>, hostNetwork: boolean, hostIpc: boolean): Promise<void> {
+  checkSysctls(sysctls, hostNetwork, hostIpc);
   for (const [name, value] of Object.entries(sysctls)) {
     const kind = sysctlNamespace(name, hostNetwork, hostIpc);
     await runProgram('nsenter', [`--${kind}=${namespaceFile(dir, kind)}`, 'sysctl', '-w', `${name}=${value}`]);

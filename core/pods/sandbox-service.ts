@@ -8,10 +8,14 @@ import type { CgroupDriver, DaemonConfig, EventBus, ImageService, Logger, Metada
 import { nowNanosBigint, type LifecycleEventType } from '../events/event-bus';
 import { startPauseContainer, stopPauseContainer } from './pause-container';
 import { pidHolderAlive, startPidHolder, stopPidHolder } from './pid-holder';
-import { hostnameFile, hostsFile, resolvConf } from './pod-files';
+import { checkDnsConfig, hostnameFile, hostsFile, resolvConf } from './pod-files';
+import { checkPortMappings } from './port-mappings';
 import { podHostname } from './pod-hostname';
+import { checkHostPath } from './host-path-rules';
+import { findByPrefix } from '../store/find-by-prefix';
+import { checkLabelsAndAnnotations, checkName } from '../cri/object-limits';
 import { mountPodShm, unmountPodShm } from './pod-shm';
-import { applySysctls, bringUpLoopback, namespaceFile, pinNamespaces, setHostname, unpinNamespaces, type PinnedKind } from './pinned-namespaces';
+import { applySysctls, bringUpLoopback, checkSysctls, namespaceFile, pinNamespaces, setHostname, unpinNamespaces, type PinnedKind } from './pinned-namespaces';
 import type { SandboxRecord } from './sandbox-record';
 import { Undo } from './undo';
 
@@ -60,9 +64,11 @@ export class SandboxService {
     if (!metadata || metadata.name === '' || metadata.namespace === '' || metadata.uid === '') {
       throw new InvalidArgumentError('RunPodSandbox needs metadata with name, namespace and uid');
     }
-    if (config.log_directory !== '' && !path.isAbsolute(config.log_directory)) {
-      throw new InvalidArgumentError(`log directory "${config.log_directory}" of pod ${metadata.namespace}/${metadata.name} must be an absolute path`);
-    }
+    checkName(metadata.name, 'config.metadata.name');
+    checkName(metadata.namespace, 'config.metadata.namespace');
+    checkName(metadata.uid, 'config.metadata.uid');
+    checkLabelsAndAnnotations(config, 'config');
+    if (config.log_directory !== '') checkHostPath(config.log_directory, `config.log_directory of pod ${metadata.namespace}/${metadata.name}`, this.config);
     const key = `${metadata.name}_${metadata.namespace}_${metadata.uid}_${metadata.attempt}`;
     const clash = this.list().find((s) => s.key === key);
     if (clash) throw new AlreadyExistsError(`sandbox name "${key}" is already used by sandbox ${clash.id}`);
@@ -73,6 +79,9 @@ export class SandboxService {
     const hostNetwork = options?.network === 'NODE';
     const hostIpc = options?.ipc === 'NODE';
     const pidMode = options?.pid ?? 'POD';
+    checkSysctls(config.linux?.sysctls ?? {}, hostNetwork, hostIpc);
+    if (!hostNetwork) checkDnsConfig(config.dns_config);
+    checkPortMappings(config.port_mappings);
     const cgroup = this.driver.podCgroup(id, config.linux?.cgroup_parent ?? '');
     const dir = path.join(this.config.state, 'sandboxes', id);
     const hostname = podHostname(config.hostname, os.hostname());
@@ -173,10 +182,7 @@ export class SandboxService {
   /** By full ID or a unique prefix of one. */
   find(id: string): SandboxRecord | undefined {
     if (id === '') return undefined;
-    const exact = this.store.getSandbox<SandboxRecord>(id);
-    if (exact) return exact;
-    const matches = this.list().filter((s) => s.id.startsWith(id));
-    return matches.length === 1 ? matches[0] : undefined;
+    return findByPrefix(id, this.store.getSandbox<SandboxRecord>(id), () => this.list(), 'sandbox');
   }
 
   list(): SandboxRecord[] {
