@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { DataLossError } from '../errors';
 import { DigestingStream, digestHex, sha256Digest } from './digest';
+import { fsyncPath } from '../store/fsync-path';
 
 // Content-addressed blobs (manifests, configs, layers) under <graph>/images/content. A blob is
 // written to ingest/ first and renamed into blobs/ only after its digest and size check out, so a
@@ -43,7 +44,7 @@ export class ContentStore {
       if (expectedSize !== undefined && digester.bytes !== expectedSize) {
         throw new DataLossError(`${what}: expected ${expectedSize} bytes, received ${digester.bytes}; nothing was stored`);
       }
-      await syncFile(temporary);
+      await fsyncPath(temporary);
       fs.renameSync(temporary, this.path(digest));
     } finally {
       fs.rmSync(temporary, { force: true });
@@ -84,14 +85,5 @@ export class ContentStore {
 
   private temporaryPath(): string {
     return path.join(this.ingestDir, randomBytes(8).toString('hex'));
-  }
-}
-
-async function syncFile(file: string): Promise<void> {
-  const handle = await fs.promises.open(file, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }

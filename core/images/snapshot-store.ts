@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { runProgram } from '../exec/run-program';
 import { digestHex } from './digest';
+import { fsyncPath } from '../store/fsync-path';
 
 // One overlayfs-ready directory per layer, keyed by the layer's chain ID, under
 // <graph>/images/snapshots/<chain-id-hex>/fs. Images that share a base share its snapshots. A
@@ -69,19 +70,9 @@ export class SnapshotStore {
       await unpack(path.join(temporary, 'fs'));
       await runProgram('sync', ['--file-system', temporary]);
       fs.renameSync(temporary, path.join(this.root, digestHex(chainId)));
-      await syncDirectory(this.root);
+      await fsyncPath(this.root);
     } finally {
       fs.rmSync(temporary, { recursive: true, force: true });
     }
-  }
-}
-
-/** fsync of a directory, so the entries renamed into it survive a power cut. */
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await fs.promises.open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }
