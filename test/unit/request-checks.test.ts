@@ -1,9 +1,14 @@
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { nulByteField } from '../../core/cri/nul-byte-field';
 import { EXEC_SYNC_MAX_OUTPUT_BYTES, KUBELET_MAX_MESSAGE_BYTES, splitOutputBudget } from '../../core/containers/exec-output-budget';
 import { checkHostname, podHostname } from '../../core/pods/pod-hostname';
+import { waitForLogFile } from '../../core/containers/wait-for-log-file';
 
-// The pure checks behind what critest found: hostnames, NUL bytes, the ExecSync output budget.
+// The checks behind what critest found: hostnames, NUL bytes, the ExecSync output budget, the
+// bounded wait for a reopened log.
 
 describe('podHostname', () => {
   it("uses the node's hostname when the config has none, and a valid given one as is", () => {
@@ -46,5 +51,22 @@ describe('splitOutputBudget', () => {
     assert.deepEqual(splitOutputBudget(5, 500, 100), { stdout: 5, stderr: 95 });
     assert.deepEqual(splitOutputBudget(500, 500, 100), { stdout: 50, stderr: 50 });
     assert.deepEqual(splitOutputBudget(500, 500, 101), { stdout: 51, stderr: 50 });
+  });
+});
+
+describe('waitForLogFile', () => {
+  it('answers once the file exists, and DEADLINE_EXCEEDED naming the container when it never does', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'caisson-reopen-'));
+    try {
+      const log = path.join(dir, 'c.log');
+      setTimeout(() => fs.writeFileSync(log, ''), 50);
+      await waitForLogFile('c0ffee', log, 2_000);
+      await assert.rejects(waitForLogFile('c0ffee', path.join(dir, 'never.log'), 100), {
+        code: 'DEADLINE_EXCEEDED',
+        message: `the log of container c0ffee was not reopened at ${path.join(dir, 'never.log')} within 100 ms`,
+      });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
