@@ -61,8 +61,8 @@ export class ContentStore {
     fs.renameSync(temporary, this.path(digest));
   }
 
-  readJson<T>(digest: string): T {
-    return JSON.parse(fs.readFileSync(this.path(digest), 'utf8')) as T;
+  read(digest: string): Buffer {
+    return fs.readFileSync(this.path(digest));
   }
 
   size(digest: string): number {

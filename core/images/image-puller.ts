@@ -5,7 +5,7 @@ import { chainIds } from './digest';
 import { formatReference, digestedName, taggedName, type ImageReference } from './image-reference';
 import type { ImageRecord, ImageRecords, LayerRecord } from './image-records';
 import { unpackLayer } from './layer-unpacker';
-import { checkConfig, checkIndex, checkManifest } from './manifest-checks';
+import { checkConfig, checkIndex, checkManifest, parseRegistryJson } from './manifest-checks';
 import { isIndex, isManifest, layerCompression, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest, type Platform } from './media-types';
 import { formatPlatform, pickPlatformManifest } from './platform';
 import { EndpointUnreachableError, RegistryClient, type FetchedManifest } from './registry/registry-client';
@@ -71,7 +71,7 @@ export class ImagePuller {
       const tokens = new TokenFetcher(credentials, (realm) => isInsecure(realm.host, this.deps.settings));
       const { client, top } = await this.resolve(reference, tokens);
       const target = await this.platformManifest(client, top, name);
-      const manifest = JSON.parse(target.bytes.toString('utf8')) as ImageManifest;
+      const manifest = parseRegistryJson<ImageManifest>(target.bytes, `the manifest of ${name}`);
       checkManifest(manifest, name);
       this.deps.content.writeBytes(top.digest, top.bytes, `manifest of ${name}`);
       this.deps.content.writeBytes(target.digest, target.bytes, `manifest of ${name}`);
@@ -80,7 +80,7 @@ export class ImagePuller {
       this.hold(held);
       try {
         await this.fetchBlob(client, manifest.config, `config of ${name}`);
-        const config = this.deps.content.readJson<ImageConfig>(manifest.config.digest);
+        const config = parseRegistryJson<ImageConfig>(this.deps.content.read(manifest.config.digest), `the config of ${name}`);
         checkConfig(config, name);
         const layers = this.layerRecords(manifest, config, name);
         this.hold(layers.map((l) => l.chainId));
@@ -136,7 +136,7 @@ export class ImagePuller {
     if (!isIndex(top.mediaType)) {
       throw new InvalidArgumentError(`manifest media type "${top.mediaType}" is not supported (Docker schema 2 and OCI only)`);
     }
-    const index = JSON.parse(top.bytes.toString('utf8')) as ImageIndex;
+    const index = parseRegistryJson<ImageIndex>(top.bytes, `the index of ${name}`);
     checkIndex(index, name);
     const chosen = pickPlatformManifest(index.manifests, this.deps.platform);
     if (!chosen) {

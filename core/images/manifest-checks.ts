@@ -6,6 +6,18 @@ import type { Descriptor, ImageConfig, ImageIndex, ImageManifest } from './media
 // used: descriptors with a well-formed digest and a size, and sha256 diff IDs. A registry is not
 // trusted: its digests name files in the stores, and its sizes bound the downloads.
 
+/** A registry document (manifest, index, config) as JSON; anything else is DATA_LOSS naming it. */
+export function parseRegistryJson<T>(bytes: Buffer | string, what: string): T {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(bytes.toString());
+  } catch (error) {
+    throw new DataLossError(`${what} is not JSON: ${(error as Error).message}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new DataLossError(`${what} is not a JSON object`);
+  return parsed as T;
+}
+
 function checkDescriptor(descriptor: unknown, what: string, allowed: Parameters<typeof checkDigest>[2] = ['sha256']): void {
   const candidate = descriptor as Partial<Descriptor> | null;
   if (candidate === null || typeof candidate !== 'object') throw new DataLossError(`${what} is not a descriptor`);

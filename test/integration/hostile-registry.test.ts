@@ -114,6 +114,19 @@ describe('pulling from a hostile registry', function () {
     await refused(`${registry.host}/negative-size:latest`, /layer 0 in the manifest of .* has size -1, which is not a byte count/);
   });
 
+  it('refuses a manifest or a config that is not a JSON object', async () => {
+    plantOutside();
+    registry.objects.set('/v2/garbage/manifests/latest', { body: '{"schemaVersion": 2, "layers": [', mediaType: OCI_MANIFEST });
+    await refused(`${registry.host}/garbage:latest`, /manifest garbage:latest from .* is not JSON: /);
+    await serveImage('array-config');
+    const array = '[1, 2]';
+    registry.objects.set(`/v2/array-config/blobs/${sha('sha256', array)}`, { body: array });
+    const manifest = JSON.parse(registry.objects.get('/v2/array-config/manifests/latest')?.body.toString() ?? '{}');
+    manifest.config = { ...manifest.config, digest: sha('sha256', array), size: array.length };
+    registry.objects.set('/v2/array-config/manifests/latest', { body: JSON.stringify(manifest), mediaType: OCI_MANIFEST });
+    await refused(`${registry.host}/array-config:latest`, /the config of .*array-config:latest is not a JSON object/);
+  });
+
   it('verifies index entries whatever their digest algorithm, and refuses unknown or climbing ones', async () => {
     plantOutside();
     const { manifestBytes } = await serveImage('multi');

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { DataLossError, NotFoundError, PermissionDeniedError, UnauthenticatedError, UnavailableError, describeError } from '../../errors';
 import { checkDigest, digestWith, sha256Digest } from '../digest';
+import { parseRegistryJson } from '../manifest-checks';
 import { MANIFEST_ACCEPT } from '../media-types';
 import { parseAuthChallenge } from './auth-challenge';
 import { discardBody, httpRequest, readBody, type HttpResponse } from './http-request';
@@ -50,7 +51,7 @@ export class RegistryClient {
         throw new DataLossError(`${what}: content does not match its digest (received ${received})`);
       }
       const mediaType = (response.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
-      const declared = (JSON.parse(bytes.toString('utf8')) as { mediaType?: string }).mediaType;
+      const declared = parseRegistryJson<{ mediaType?: string }>(bytes, what).mediaType;
       return { mediaType: declared ?? mediaType, bytes, digest };
     });
   }
