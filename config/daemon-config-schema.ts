@@ -67,6 +67,11 @@ export const daemonConfigFileSchema = z
       .refine((value) => isIP(value) !== 0, { message: 'must be an IP address such as "127.0.0.1", "0.0.0.0" or "::1" (the streaming server binds it)' })
       .optional(),
     'container-log': containerLog.optional(),
+    'metrics-port': portNumber.optional(),
+    'metrics-address': z
+      .string()
+      .refine((value) => isIP(value) !== 0, { message: 'must be an IP address such as "127.0.0.1" (the metrics endpoint binds it)' })
+      .optional(),
     plugins: z.array(z.string().min(1)).optional(),
     'plugin-config': z.record(z.string().min(1), z.record(z.unknown())).optional(),
   })
@@ -112,6 +117,9 @@ export interface DaemonConfig {
   /** The streaming server's bind address (and the host of the URLs it hands out). */
   readonly websocketServerListeningAddress: string;
   readonly containerLog: { readonly maxSize: string; readonly maxFile: number };
+  /** Port of the Prometheus /metrics endpoint; 0 (the default) leaves it off. */
+  readonly metricsPort: number;
+  readonly metricsAddress: string;
   readonly plugins: readonly string[];
   readonly pluginConfig: Readonly<Record<string, Record<string, unknown>>>;
   /** Where the configuration came from, for logs and `caisson info`. */

@@ -30,6 +30,8 @@ export const DEFAULT_CONFIG: Omit<DaemonConfig, 'source'> = {
   insecureRegistries: [],
   websocketServerListeningPort: 10350,
   websocketServerListeningAddress: '127.0.0.1',
+  metricsPort: 0,
+  metricsAddress: '127.0.0.1',
   containerLog: { maxSize: '-1', maxFile: 1 },
   plugins: [],
   pluginConfig: {},

@@ -29,6 +29,8 @@ export function resolveDaemonConfig(file: DaemonConfigFile, source: string): Dae
     insecureRegistries: file['insecure-registries'] ?? d.insecureRegistries,
     websocketServerListeningPort: file['websocket-server-listening-port'] ?? d.websocketServerListeningPort,
     websocketServerListeningAddress: file['websocket-server-listening-address'] ?? d.websocketServerListeningAddress,
+    metricsPort: file['metrics-port'] ?? d.metricsPort,
+    metricsAddress: file['metrics-address'] ?? d.metricsAddress,
     containerLog: {
       maxSize: file['container-log']?.opts?.['max-size'] ?? d.containerLog.maxSize,
       maxFile: file['container-log']?.opts?.['max-file'] ?? d.containerLog.maxFile,

@@ -150,3 +150,11 @@ export const ContainerService: unique symbol = Symbol('ContainerService');
 /** Lifecycle events of containers and sandboxes, published by the services (bound by the core). */
 export type EventBus = EventBusShape;
 export const EventBus: unique symbol = Symbol('EventBus');
+
+/** What the pod events plugin tells metrics: open GetContainerEvents streams, overflows, events sent (bound by events.pod-events). */
+export interface PodEventsStats {
+  subscribers(): number;
+  overflows(): number;
+  published(): number;
+}
+export const PodEventsStats: unique symbol = Symbol('PodEventsStats');

@@ -3,6 +3,7 @@ import { execPlugin } from '../core/services/exec/exec-plugin';
 import { podsPlugin } from '../core/services/pods/pods-plugin';
 import { statsPlugin } from '../core/services/stats/stats-plugin';
 import { streamingPlugin } from '../core/services/streaming/streaming-plugin';
+import { metricsPlugin } from '../core/services/metrics/metrics-plugin';
 import { runtimeInfoPlugin } from '../core/services/runtime-info/runtime-info-plugin';
 import type { AnyPluginManifest } from '../core/plugin/plugin-entry';
 import { cgroupfsPlugin } from './cgroupfs';
@@ -27,4 +28,6 @@ export const builtinPlugins: readonly AnyPluginManifest[] = [
   execPlugin,
   streamingPlugin,
   podEventsPlugin,
+  // Last: it reads what the others bind (the pod events' counts among them).
+  metricsPlugin,
 ];

@@ -35,23 +35,27 @@ export function buildServiceImplementation(
 
 function unaryCall(rpc: string, apiVersion: CallInfo['apiVersion'], context: AdapterContext): grpc.handleUnaryCall<unknown, unknown> {
   return (call, callback) => {
+    const started = process.hrtime.bigint();
     const refusal = refuse(rpc, context, call.request);
     if (refusal) {
       callback(refusal);
+      record(context, rpc, apiVersion, refusal.code, started);
       return;
     }
     const handler = context.registry.lookup(rpc)?.handler as UnaryCriHandler<unknown, unknown>;
     const controller = new AbortController();
     call.on('cancelled', () => controller.abort());
-    const started = Date.now();
     handler(call.request, { apiVersion, signal: controller.signal }).then(
       (response) => {
-        context.logger.debug('rpc done', { rpc, apiVersion, ms: Date.now() - started });
+        context.logger.debug('rpc done', { rpc, apiVersion, ms: Number((process.hrtime.bigint() - started) / 1_000_000n) });
         callback(null, response);
+        record(context, rpc, apiVersion, grpc.status.OK, started, response);
       },
       (error: unknown) => {
         logFailure(context.logger, rpc, apiVersion, error);
-        callback(toServiceError(error));
+        const serviceError = toServiceError(error);
+        callback(serviceError);
+        record(context, rpc, apiVersion, serviceError.code, started);
       },
     );
   };
@@ -59,9 +63,11 @@ function unaryCall(rpc: string, apiVersion: CallInfo['apiVersion'], context: Ada
 
 function streamingCall(rpc: string, apiVersion: CallInfo['apiVersion'], context: AdapterContext): grpc.handleServerStreamingCall<unknown, unknown> {
   return (call) => {
+    const started = process.hrtime.bigint();
     const refusal = refuse(rpc, context, call.request);
     if (refusal) {
       call.emit('error', refusal);
+      record(context, rpc, apiVersion, refusal.code, started);
       return;
     }
     const handler = context.registry.lookup(rpc)?.handler as StreamingCriHandler<unknown, unknown>;
@@ -73,6 +79,7 @@ function streamingCall(rpc: string, apiVersion: CallInfo['apiVersion'], context:
       finished = true;
       if (error) call.emit('error', error);
       else call.end();
+      record(context, rpc, apiVersion, error?.code ?? grpc.status.OK, started);
     };
     call.on('cancelled', () => {
       finished = true;
@@ -113,6 +120,12 @@ function streamingCall(rpc: string, apiVersion: CallInfo['apiVersion'], context:
       )
       .finally(() => context.shutdownSignal.removeEventListener('abort', onShutdown));
   };
+}
+
+/** Tells the registry's observers how a call ended. */
+function record(context: AdapterContext, rpc: string, apiVersion: CallInfo['apiVersion'], code: grpc.status, started: bigint, response?: unknown): void {
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  context.registry.recordCall({ rpc, apiVersion, code: grpc.status[code] ?? String(code), seconds, ...(response === undefined ? {} : { response }) });
 }
 
 function refuse(rpc: string, context: AdapterContext, request: unknown): ReturnType<typeof statusObject> | undefined {

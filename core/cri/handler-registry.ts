@@ -6,6 +6,19 @@ import type { CriHandlerMap, CriRpcName } from './cri-handler-types';
 // daemon; a second contribution is refused naming both plugins. The registry is filled while
 // plugins start and read by the gRPC wrappers on every call.
 
+/** One finished CRI call, as call observers see it. */
+export interface CriCallRecord {
+  readonly rpc: string;
+  readonly apiVersion: 'v1' | 'v1alpha2' | 'caisson';
+  /** The gRPC status name the caller got: OK, INVALID_ARGUMENT, NOT_FOUND, … */
+  readonly code: string;
+  readonly seconds: number;
+  /** The answer of a unary call that succeeded. */
+  readonly response?: unknown;
+}
+
+export type CriCallObserver = (call: CriCallRecord) => void;
+
 interface Contribution {
   readonly plugin: string;
   readonly handler: CriHandlerMap[CriRpcName];
@@ -13,6 +26,7 @@ interface Contribution {
 
 export class HandlerRegistry {
   private readonly contributions = new Map<string, Contribution>();
+  private readonly observers: CriCallObserver[] = [];
   private readonly knownRpcs: ReadonlySet<string>;
 
   constructor() {
@@ -39,6 +53,22 @@ export class HandlerRegistry {
       );
     }
     this.contributions.set(rpc, { plugin, handler: handler as CriHandlerMap[CriRpcName] });
+  }
+
+  /** Adds an observer told of every finished call (answered, refused or failed). */
+  observe(observer: CriCallObserver): void {
+    this.observers.push(observer);
+  }
+
+  /** Tells every observer of a finished call; an observer that throws is not allowed to fail the call. */
+  recordCall(call: CriCallRecord): void {
+    for (const observer of this.observers) {
+      try {
+        observer(call);
+      } catch {
+        // Observers count and time; the call has been answered already.
+      }
+    }
   }
 
   /** The handler for an RPC, or undefined when no plugin contributed one. */

@@ -64,7 +64,7 @@ export class PluginHost {
       container: container.createChildContainer(),
       logger,
       provide: <T>(token: InjectionToken<T>, value: T) => this.provide(plugin.identity, token, value),
-      cri: { handle: (rpc, handler) => registry.contribute(plugin.identity, rpc, handler) },
+      cri: { handle: (rpc, handler) => registry.contribute(plugin.identity, rpc, handler), observe: (observer) => registry.observe(observer) },
       onStop: (hook) => {
         this.stopHooks.push({ plugin: plugin.identity, hook });
       },

@@ -2,6 +2,7 @@ import type { DependencyContainer, InjectionToken } from 'tsyringe';
 import type { ZodType } from 'zod';
 import type { DaemonConfig } from '../../config/daemon-config-schema';
 import type { CriHandlerMap, CriRpcName } from '../cri/cri-handler-types';
+import type { CriCallObserver } from '../cri/handler-registry';
 import type { Logger } from '../log/logger';
 
 // What a plugin is: a typed manifest. Its identity is `<type>.<id>` (runtime.runc,
@@ -64,6 +65,8 @@ export interface PluginContext<TConfig = Record<string, unknown>> {
 
 export interface CriContribution {
   handle<K extends CriRpcName>(rpc: K, handler: CriHandlerMap[K]): void;
+  /** Calls `observer` once for every finished CRI call, whoever answered it (for metrics, audit). */
+  observe(observer: CriCallObserver): void;
 }
 
 /** Types a manifest; it only returns its argument, so defining a plugin has no side effects. */

@@ -66,6 +66,11 @@ export function metricDescriptors(): MetricDescriptor[] {
   return Object.values(FAMILIES).map((family: Family) => ({ name: family.name, help: family.help, label_keys: labelKeys(family) }));
 }
 
+/** The same families with their type, for the Prometheus endpoint (which serves them too). */
+export function metricFamilies(): { name: string; help: string; type: MetricType; labelKeys: string[] }[] {
+  return Object.values(FAMILIES).map((family: Family) => ({ name: family.name, help: family.help, type: family.type, labelKeys: labelKeys(family) }));
+}
+
 type Labels = Readonly<Partial<Record<LabelKey, string>>>;
 
 function metric(family: Family, labels: Labels, value: number | bigint): Metric {

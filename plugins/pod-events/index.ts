@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { ContainerRecord } from '../../core/containers/container-record';
 import { definePlugin, PluginType } from '../../core/plugin/plugin-manifest';
 import type { SandboxRecord } from '../../core/pods/sandbox-record';
-import { EventBus, MetadataStore, SandboxService } from '../../core/tokens';
+import { EventBus, MetadataStore, PodEventsStats, SandboxService } from '../../core/tokens';
 import { PodEventsService } from './pod-events-service';
 
 const configSchema = z.object({ 'buffer-size': z.number().int().min(1).default(1000) }).strict();
@@ -37,6 +37,11 @@ export const podEventsPlugin = definePlugin<z.infer<typeof configSchema>>({
       service.close();
     });
     ctx.cri.handle('GetContainerEvents', service.handle);
+    ctx.provide(PodEventsStats, {
+      subscribers: () => service.subscriberCount,
+      overflows: () => service.overflows,
+      published: () => service.published,
+    });
     ctx.logger.info(`pod lifecycle events on; buffer-size ${bufferSize}`);
   },
 });

@@ -24,6 +24,8 @@ export class PodEventsService {
   /** Events published while one is being built (a source that publishes must not reorder them). */
   private readonly pending: LifecycleEvent[] = [];
   private building = false;
+  private overflowCount = 0;
+  private publishedCount = 0;
 
   constructor(private readonly options: PodEventsOptions) {
     this.builder = new PodEventBuilder(options.source);
@@ -43,6 +45,16 @@ export class PodEventsService {
     return this.fanout.subscriberCount;
   }
 
+  /** Streams ended because their subscriber fell behind (each such client must relist). */
+  get overflows(): number {
+    return this.overflowCount;
+  }
+
+  /** Events sent to the fan-out since start. */
+  get published(): number {
+    return this.publishedCount;
+  }
+
   /** The EventBus listener. Events are handled strictly in publish order, even when nested. */
   readonly onEvent = (event: LifecycleEvent): void => {
     this.pending.push(event);
@@ -59,6 +71,7 @@ export class PodEventsService {
           message = { container_id: next.containerId, container_event_type: next.type, created_at: next.createdAtNanos.toString(), containers_statuses: [] };
         }
         this.fanout.publish(message);
+        this.publishedCount += 1;
       }
     } finally {
       this.building = false;
@@ -75,6 +88,9 @@ export class PodEventsService {
         // An overflow while a write waits on a slow client ends the stream at once.
         await Promise.race([stream.write(next.value), subscription.failure]);
       }
+    } catch (error) {
+      if ((error as { code?: string }).code === 'RESOURCE_EXHAUSTED') this.overflowCount += 1;
+      throw error;
     } finally {
       subscription.close();
     }

@@ -22,8 +22,8 @@ export interface BusyboxPods {
   readonly image: string;
   /** This test's log folder (pods' log_directory). */
   readonly logs: string;
-  /** `overrides` are PodSandboxConfig fields (see podConfig). */
-  startPod(overrides?: Record<string, unknown>): Promise<BusyboxPod>;
+  /** `overrides` are PodSandboxConfig fields (see podConfig); `daemonConfig` more daemon.json keys. */
+  startPod(overrides?: Record<string, unknown>, daemonConfig?: Record<string, unknown>): Promise<BusyboxPod>;
 }
 
 export function useBusyboxPods(logPrefix: string): BusyboxPods {
@@ -44,9 +44,9 @@ export function useBusyboxPods(logPrefix: string): BusyboxPods {
     get logs() {
       return logs;
     },
-    async startPod(overrides = {}) {
+    async startPod(overrides = {}, daemonConfig = {}) {
       if (!registry) throw new Error('useBusyboxPods: the registry is not up yet (call startPod inside a test)');
-      const daemon = await daemons.start({ config: { 'insecure-registries': [registry.host] } });
+      const daemon = await daemons.start({ config: { 'insecure-registries': [registry.host], ...daemonConfig } });
       const client = daemon.client();
       await client.call('PullImage', { image: { image } });
       const pod = podConfig(logs, overrides);
