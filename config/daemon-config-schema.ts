@@ -54,6 +54,7 @@ export const daemonConfigFileSchema = z
     'systemd-cgroup': z.boolean().optional(),
     'cgroup-parent': z.string().optional(),
     'enable-pod-events': z.boolean().optional(),
+    'enable-criu-support': z.boolean().optional(),
     'pod-sandbox-image': z.string().optional(),
     'network-plugin': z.string().optional(),
     'cni-bin-dir': pathList.optional(),
@@ -106,6 +107,8 @@ export interface DaemonConfig {
   readonly systemdCgroup: boolean;
   readonly cgroupParent: string;
   readonly enablePodEvents: boolean;
+  /** CheckpointContainer and restore from a checkpoint archive with CRIU (CRI-O's enable_criu_support). */
+  readonly enableCriuSupport: boolean;
   readonly podSandboxImage: string;
   readonly networkPlugin: string;
   readonly cniBinDirs: readonly string[];

@@ -21,6 +21,7 @@ export const DEFAULT_CONFIG: Omit<DaemonConfig, 'source'> = {
   systemdCgroup: false,
   cgroupParent: '',
   enablePodEvents: false,
+  enableCriuSupport: false,
   podSandboxImage: '',
   networkPlugin: 'cni',
   cniBinDirs: ['/usr/lib/cni', '/opt/cni/bin'],

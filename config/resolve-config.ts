@@ -20,6 +20,7 @@ export function resolveDaemonConfig(file: DaemonConfigFile, source: string): Dae
     systemdCgroup: file['systemd-cgroup'] ?? d.systemdCgroup,
     cgroupParent: file['cgroup-parent'] ?? d.cgroupParent,
     enablePodEvents: file['enable-pod-events'] ?? d.enablePodEvents,
+    enableCriuSupport: file['enable-criu-support'] ?? d.enableCriuSupport,
     podSandboxImage: file['pod-sandbox-image'] ?? d.podSandboxImage,
     networkPlugin: file['network-plugin'] ?? d.networkPlugin,
     cniBinDirs: binDirs === undefined ? d.cniBinDirs : typeof binDirs === 'string' ? binDirs.split(':') : binDirs,

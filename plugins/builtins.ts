@@ -4,6 +4,7 @@ import { podsPlugin } from '../core/services/pods/pods-plugin';
 import { statsPlugin } from '../core/services/stats/stats-plugin';
 import { streamingPlugin } from '../core/services/streaming/streaming-plugin';
 import { metricsPlugin } from '../core/services/metrics/metrics-plugin';
+import { checkpointPlugin } from '../core/services/checkpoint/checkpoint-plugin';
 import { runtimeInfoPlugin } from '../core/services/runtime-info/runtime-info-plugin';
 import type { AnyPluginManifest } from '../core/plugin/plugin-entry';
 import { cgroupfsPlugin } from './cgroupfs';
@@ -28,6 +29,7 @@ export const builtinPlugins: readonly AnyPluginManifest[] = [
   execPlugin,
   streamingPlugin,
   podEventsPlugin,
+  checkpointPlugin,
   // Last: it reads what the others bind (the pod events' counts among them).
   metricsPlugin,
 ];

@@ -7,11 +7,12 @@ cd "$(dirname "$0")/.."
 
 # Runtime: runc runs containers, conmon supervises them, util-linux pins namespaces, iproute2 and
 # the CNI plugins (with iptables for portmap) wire pods, procps sets pod sysctls, dbus talks to
-# systemd; tar, attr (setfattr) and zstd unpack layers. Tests add a registry, busybox to build
-# images from, skopeo as the pull benchmark's floor, htpasswd for registry auth, and a real
-# kubectl as a streaming client (Debian's kubernetes-client, only where no kubectl is installed:
-# another package may own /usr/bin/kubectl), and strace to show what reaches the disk when.
-RUNTIME_PACKAGES=(runc conmon util-linux procps iproute2 iptables containernetworking-plugins dbus ca-certificates tar attr zstd)
+# systemd; tar, attr (setfattr) and zstd unpack layers; criu checkpoints ("enable-criu-support").
+# Tests add a registry, busybox to build images from, skopeo as the pull benchmark's floor,
+# htpasswd for registry auth, a real kubectl as a streaming client (Debian's kubernetes-client,
+# only where no kubectl is installed: another package may own /usr/bin/kubectl), and strace to
+# show what reaches the disk when.
+RUNTIME_PACKAGES=(runc conmon util-linux procps iproute2 iptables containernetworking-plugins dbus ca-certificates tar attr zstd criu)
 BUILD_PACKAGES=(python3 make g++)
 TEST_PACKAGES=(docker-registry busybox-static skopeo apache2-utils openssl systemd strace)
 

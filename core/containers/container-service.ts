@@ -21,6 +21,7 @@ import { waitForLogFile } from './wait-for-log-file';
 import { checkLabelsAndAnnotations, checkName } from '../cri/object-limits';
 import { findByPrefix } from '../store/find-by-prefix';
 import { parseImageReference } from '../images/image-reference';
+import { isCheckpointArchive, restoreFromArchive } from '../checkpoint/restore-from-archive';
 import { oomKillCount } from '../cgroup/oom-kills';
 import { ociResources } from '../oci/container-resources';
 import type { LinuxContainerResources__Output } from '../cri/generated/runtime/v1/LinuxContainerResources';
@@ -80,6 +81,7 @@ export class ContainerService {
     if (clash) throw new AlreadyExistsError(`container name "${metadata.name}" (attempt ${metadata.attempt}) is already used by container ${clash.id} in sandbox ${sandbox.id}`);
     const imageName = config.image?.image ?? '';
     if (imageName === '') throw new InvalidArgumentError(`container "${metadata.name}" names no image`);
+    if (this.deps.config.enableCriuSupport && isCheckpointArchive(imageName)) await restoreFromArchive(imageName, metadata.name);
     const image = this.deps.images.find(imageName);
     if (!image) {
       // An image ID (or a prefix of one) names no reference; anything else must parse as one.

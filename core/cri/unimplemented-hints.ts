@@ -25,7 +25,7 @@ function hintFor(rpc: string, config: DaemonConfig): string {
       ? 'no loaded plugin provides pod lifecycle events ("enable-pod-events" is true, but this build has no pod-events plugin)'
       : 'pod lifecycle events are off; set "enable-pod-events": true in daemon.json and restart caissond';
   }
-  if (rpc === 'CheckpointContainer') return 'no loaded plugin supports checkpointing; a plugin can contribute CheckpointContainer';
+  if (rpc === 'CheckpointContainer') return 'checkpointing is off: set "enable-criu-support": true in daemon.json (it needs CRIU), or load a plugin that contributes CheckpointContainer';
   if (IMAGE_RPCS.has(rpc)) return 'no loaded plugin provides the image service (built in as image.images)';
   if (POD_AND_CONTAINER_RPCS.has(rpc)) return 'no loaded plugin provides pods and containers (built in as service.pods)';
   if (CONTAINER_OPERATION_RPCS.has(rpc)) return 'no loaded plugin provides container operations (built in as service.exec and service.stats)';

@@ -85,7 +85,7 @@ describe('CRI runtime info over the socket', () => {
     const client = d.client();
     await assert.rejects(client.call('CheckpointContainer', { container_id: 'c1', location: '/tmp/c1.tar' }), {
       code: grpc.status.UNIMPLEMENTED,
-      details: 'CheckpointContainer is not implemented by this caissond: no loaded plugin supports checkpointing; a plugin can contribute CheckpointContainer',
+      details: 'CheckpointContainer is not implemented by this caissond: checkpointing is off: set "enable-criu-support": true in daemon.json (it needs CRIU), or load a plugin that contributes CheckpointContainer',
     });
   });
 
