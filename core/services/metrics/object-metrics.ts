@@ -15,29 +15,24 @@ export interface ObjectSources {
 const SANDBOX_STATES = ['SANDBOX_READY', 'SANDBOX_NOTREADY'];
 const CONTAINER_STATES = ['CONTAINER_CREATED', 'CONTAINER_RUNNING', 'CONTAINER_EXITED', 'CONTAINER_UNKNOWN'];
 
+/** Objects counted by state at scrape time; every known state is present, 0 when none is in it. */
+function stateGauge(registry: Registry, name: string, help: string, states: readonly string[], list: () => readonly { state: string }[]): void {
+  new Gauge({
+    name,
+    help,
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const state of states) this.set({ state }, 0);
+      for (const item of list()) this.inc({ state: item.state });
+    },
+  });
+}
+
 export function objectMetrics(registry: Registry, sources: ObjectSources): { pulled(imageRef: string): void } {
-  new Gauge({
-    name: 'caisson_pods',
-    help: 'Pod sandboxes, by state.',
-    labelNames: ['state'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const state of SANDBOX_STATES) this.set({ state }, 0);
-      for (const sandbox of sources.sandboxes.list()) this.inc({ state: sandbox.state });
-    },
-  });
-  new Gauge({
-    name: 'caisson_containers',
-    help: 'Containers, by state.',
-    labelNames: ['state'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const state of CONTAINER_STATES) this.set({ state }, 0);
-      for (const container of sources.containers.list()) this.inc({ state: container.state });
-    },
-  });
+  stateGauge(registry, 'caisson_pods', 'Pod sandboxes, by state.', SANDBOX_STATES, () => sources.sandboxes.list());
+  stateGauge(registry, 'caisson_containers', 'Containers, by state.', CONTAINER_STATES, () => sources.containers.list());
   new Gauge({
     name: 'caisson_images',
     help: 'Images in the store.',
