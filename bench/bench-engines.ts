@@ -50,6 +50,15 @@ function writeCniNetwork(dir: string, setup: EngineSetup): void {
   );
 }
 
+/** Starts an engine with its output in `log`, and waits until it answers Version on `socket`. */
+async function spawnEngine(command: string, args: readonly string[], log: string, socket: string): Promise<ChildProcess> {
+  const out = fs.openSync(log, 'a');
+  const child = spawn(command, args, { stdio: ['ignore', out, out] });
+  fs.closeSync(out);
+  await waitForCri(child, socket, log);
+  return child;
+}
+
 async function waitForCri(child: ChildProcess, socket: string, log: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -164,11 +173,7 @@ export async function startCaisson(setup: EngineSetup): Promise<BenchEngine> {
       'websocket-server-listening-port': 0,
     }),
   );
-  const log = path.join(root, 'caissond.log');
-  const out = fs.openSync(log, 'a');
-  const child = spawn(process.execPath, [path.join(packageInfo().root, 'bin', 'caissond'), '--config', config], { stdio: ['ignore', out, out] });
-  fs.closeSync(out);
-  await waitForCri(child, socket, log);
+  const child = await spawnEngine(process.execPath, [path.join(packageInfo().root, 'bin', 'caissond'), '--config', config], path.join(root, 'caissond.log'), socket);
   return {
     name: 'caisson',
     socket,
@@ -224,14 +229,10 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
       config_path = "${root}/certs.d"
 `,
   );
-  const log = path.join(root, 'containerd.log');
   // The shims put their sockets under /run/containerd/s whatever the config says (the lab notes
   // it too): removed afterwards when this run made it.
   const madeRunDir = !fs.existsSync('/run/containerd');
-  const out = fs.openSync(log, 'a');
-  const child = spawn('/usr/bin/containerd', ['--config', config], { stdio: ['ignore', out, out] });
-  fs.closeSync(out);
-  await waitForCri(child, socket, log);
+  const child = await spawnEngine('/usr/bin/containerd', ['--config', config], path.join(root, 'containerd.log'), socket);
   return {
     name: 'containerd',
     socket,

@@ -7,7 +7,7 @@ import { CriClient } from '../cli/cri-client';
 import { runProgram } from '../core/exec/run-program';
 import { busyboxBaseLayer, pushImage } from '../test/support/images/image-builder';
 import { BUSYBOX_CONFIG } from '../test/support/images/standard-images';
-import { startTestRegistry } from '../test/support/registry/test-registry';
+import { startBusyboxRegistry } from '../test/support/busybox-registry';
 import { makeTempRoot } from '../test/support/temp-root';
 import { startCaisson, startContainerd, rssOf, type BenchEngine, type EngineSetup } from './bench-engines';
 import {
@@ -153,11 +153,9 @@ async function main(): Promise<void> {
   fs.mkdirSync(logs);
   const cleanups: Cleanup[] = [];
   try {
-    const registry = await startTestRegistry();
+    const { registry, image } = await startBusyboxRegistry();
     cleanups.push({ what: 'stop the registry', run: () => registry.stop() });
-    await pushImage(registry, { repository: 'busybox', tags: ['latest'], layers: [busyboxBaseLayer()], config: BUSYBOX_CONFIG });
     await pushImage(registry, { repository: 'pause', tags: ['bench'], layers: [busyboxBaseLayer()], config: { ...BUSYBOX_CONFIG, Cmd: ['sleep', '2147483647'] } });
-    const image = `${registry.host}/busybox:latest`;
     const base = { work, registry: registry.host, pauseImage: `${registry.host}/pause:bench` };
     const setups: [string, EngineSetup, (setup: EngineSetup) => Promise<BenchEngine>][] = [
       ['containerd', { ...base, bridge: 'cbench1', subnet: '10.98.0.0/16' }, startContainerd],

@@ -6,9 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { CriClient } from '../cli/cri-client';
 import { runProgram } from '../core/exec/run-program';
-import { busyboxBaseLayer, pushImage } from '../test/support/images/image-builder';
-import { BUSYBOX_CONFIG } from '../test/support/images/standard-images';
-import { startTestRegistry } from '../test/support/registry/test-registry';
+import { startBusyboxRegistry } from '../test/support/busybox-registry';
 import { makeTempRoot } from '../test/support/temp-root';
 import { startCaisson } from './bench-engines';
 import { catchInterrupts, printTable, RPC_TIMEOUT_MS, runCleanups, type Cleanup } from './bench-support';
@@ -33,10 +31,8 @@ async function main(): Promise<void> {
   fs.mkdirSync(logs);
   const cleanups: Cleanup[] = [];
   try {
-    const registry = await startTestRegistry();
+    const { registry, image } = await startBusyboxRegistry();
     cleanups.push({ what: 'stop the registry', run: () => registry.stop() });
-    await pushImage(registry, { repository: 'busybox', tags: ['latest'], layers: [busyboxBaseLayer()], config: BUSYBOX_CONFIG });
-    const image = `${registry.host}/busybox:latest`;
     cleanups.push({ what: 'delete bridge cbench2', run: () => runProgram('ip', ['link', 'del', 'cbench2']).then(() => undefined, () => undefined) });
     const engine = await startCaisson({ work, registry: registry.host, pauseImage: '', bridge: 'cbench2', subnet: '10.96.0.0/16' });
     cleanups.push({ what: 'stop caissond', run: () => engine.stop() });
