@@ -173,7 +173,8 @@ export async function startCaisson(setup: EngineSetup): Promise<BenchEngine> {
       'websocket-server-listening-port': 0,
     }),
   );
-  const child = await spawnEngine(process.execPath, [path.join(packageInfo().root, 'bin', 'caissond'), '--config', config], path.join(root, 'caissond.log'), socket);
+  // As an operator starts it: the executable itself, with the node flags of its first line.
+  const child = await spawnEngine(path.join(packageInfo().root, 'bin', 'caissond'), ['--config', config], path.join(root, 'caissond.log'), socket);
   return {
     name: 'caisson',
     socket,

@@ -8,4 +8,4 @@ cd "$(dirname "$0")/.."
 # A fresh machine has no pod network: write the default one (a bridge with host-local IPs and
 # portmap, see docs/pod-networking.md) when /etc/cni/net.d holds no config yet.
 node -e 'process.exitCode = require("./dist/plugins/cni/default-network.js").writeDefaultNetworkMain(["/etc/cni/net.d"])'
-exec node bin/caissond "$@"
+exec bin/caissond "$@"

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { SeqpacketSocket } from 'node-unix-socket';
+import type { SeqpacketSocket as SeqpacketSocketType } from 'node-unix-socket';
 import { describeError } from '../errors';
 
 // A client connection to conmon's attach socket (SOCK_SEQPACKET, which Node's net module cannot
@@ -30,7 +30,9 @@ export interface AttachSocket {
  * itself binds it). Throws when the socket cannot be reached (no such file, conmon gone).
  */
 export function connectAttachSocket(socketPath: string, handlers: AttachSocketHandlers): AttachSocket {
-  const socket = new SeqpacketSocket();
+  // The native addon is loaded on the first Attach, not at start-up.
+  const { SeqpacketSocket } = require('node-unix-socket') as typeof import('node-unix-socket');
+  const socket: SeqpacketSocketType = new SeqpacketSocket();
   let ended = false;
   socket.on('connect', () => handlers.onConnect());
   socket.on('data', (packet: Buffer) => handlers.onPacket(packet));

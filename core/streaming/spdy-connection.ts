@@ -1,6 +1,6 @@
 import type * as http from 'node:http';
 import type { Duplex } from 'node:stream';
-import { connection as spdyConnection, type SpdyConnection, type SpdyStream } from 'spdy-transport';
+import type { SpdyConnection, SpdyStream } from 'spdy-transport';
 
 // SPDY/3.1 upgrades as Kubernetes clients make them (k8s.io/apimachinery httpstream/spdy): an
 // HTTP/1.1 request with `Upgrade: SPDY/3.1` and one `X-Stream-Protocol-Version` header per
@@ -49,6 +49,8 @@ export function streamHeader(stream: SpdyStream, name: string): string | undefin
 export function acceptSpdyUpgrade(socket: Duplex, head: Buffer, protocol: string): SpdyConnection {
   socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${protocol}\r\n\r\n`);
   if (head.length > 0) socket.unshift(head);
+  // Loaded on the first SPDY connection: a daemon no client streams from never holds it.
+  const { connection: spdyConnection } = require('spdy-transport') as typeof import('spdy-transport');
   const connection = spdyConnection.create(socket, { protocol: 'spdy', isServer: true, autoSpdy31: true });
   acceptStreamsWithoutHttpHeaders(connection);
   ignorePeerStreamWindows(connection);

@@ -1,4 +1,4 @@
-import { spawn as spawnPty, type IPty } from 'node-pty';
+import type { IPty } from 'node-pty';
 import { exitCodeStatus, failureStatus, type KubeStatus } from './channel-protocol';
 import { NO_CONTROL, type StdioControl, type StdioSink, type TerminalSize } from './remote-command';
 import { isUsableTerminalSize } from './tty-process-spec';
@@ -61,6 +61,8 @@ export function startTtyExec(launch: TtyExecLaunch, output: StdioSink, onError: 
   let terminal: IPty;
   try {
     // encoding null: output arrives as bytes, not decoded (and maybe split) UTF-8.
+    // The native addon is loaded on the first TTY exec, not at start-up.
+    const { spawn: spawnPty } = require('node-pty') as typeof import('node-pty');
     terminal = spawnPty(file, args, { cols: launch.size.width, rows: launch.size.height, encoding: null });
   } catch (error) {
     launch.cleanUp();

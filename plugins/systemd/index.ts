@@ -2,7 +2,7 @@ import { detectCgroupMode } from '../../core/cgroup/cgroup-mode';
 import { describeError } from '../../core/errors';
 import { definePlugin, PluginType } from '../../core/plugin/plugin-manifest';
 import { CgroupDriver } from '../../core/tokens';
-import { SystemdBus, systemBusAddress } from './systemd-bus';
+import type { SystemdBus } from './systemd-bus';
 import { SystemdDriver } from './systemd-driver';
 
 const CONNECT_TIMEOUT_MS = 5_000;
@@ -14,9 +14,12 @@ export const systemdPlugin = definePlugin({
   type: PluginType.CgroupDriver,
   selectedBy: { key: 'systemd-cgroup', when: (config) => config.systemdCgroup },
   async init(ctx) {
+    // D-Bus (dbus-next and its XML parser) is loaded only when this driver is chosen: a daemon on
+    // cgroupfs never holds it in memory.
+    const { SystemdBus: Bus, systemBusAddress } = await import('./systemd-bus');
     let connection: Awaited<ReturnType<typeof SystemdBus.connect>>;
     try {
-      connection = await SystemdBus.connect(CONNECT_TIMEOUT_MS);
+      connection = await Bus.connect(CONNECT_TIMEOUT_MS);
     } catch (error) {
       throw new Error(
         `"systemd-cgroup" is true but systemd is not reachable on D-Bus at ${systemBusAddress()} (${describeError(error)}); ` +
