@@ -6,7 +6,7 @@ import { runProgram } from '../exec/run-program';
 // A pod's network, IPC and UTS namespaces, pinned as bind-mounted files (util-linux
 // `unshare --net=FILE …`), so the pod needs no process to keep them: containers join them by
 // path. The hostname is set inside the UTS namespace, loopback brought up in the network one,
-// and the pod's sysctls written in the namespace each belongs to.
+// and the pod's sysctls written in the namespace each belongs to, all by the one unshare.
 
 export type PinnedKind = 'net' | 'ipc' | 'uts';
 
@@ -14,20 +14,37 @@ export function namespaceFile(dir: string, kind: PinnedKind): string {
   return path.join(dir, kind);
 }
 
-export async function pinNamespaces(dir: string, kinds: readonly PinnedKind[]): Promise<void> {
+export interface PodNamespaceSetup {
+  /** Set in the UTS namespace (pinned when 'uts' is among the kinds). */
+  readonly hostname: string;
+  /** The pod's sysctls, each in the namespace it belongs to (see sysctlNamespace). */
+  readonly sysctls: Readonly<Record<string, string>>;
+}
+
+/**
+ * Pins the pod's namespaces and sets them up in one program: `unshare` makes and binds them, then
+ * runs, inside them, `hostname`, `ip link set lo up` (with a network namespace) and one `sysctl
+ * -w` per sysctl. It is one spawn from the daemon instead of one per step; every sysctl of a pod
+ * belongs to a namespace pinned here, as sysctlNamespace refuses the others. The caller unpins on
+ * failure (a failed step may leave the files bound).
+ */
+export async function pinAndSetUpNamespaces(dir: string, kinds: readonly PinnedKind[], setup: PodNamespaceSetup): Promise<void> {
   if (kinds.length === 0) return;
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   for (const kind of kinds) fs.writeFileSync(namespaceFile(dir, kind), '', { mode: 0o600 });
-  await runProgram('unshare', [...kinds.map((kind) => `--${kind}=${namespaceFile(dir, kind)}`), 'true']);
+  const steps = [
+    'set -e',
+    ...(kinds.includes('uts') ? ['hostname "$1"'] : []),
+    ...(kinds.includes('net') ? ['ip link set lo up'] : []),
+    'shift',
+    'for setting in "$@"; do sysctl -q -w "$setting"; done',
+  ];
+  const sysctls = Object.entries(setup.sysctls).map(([name, value]) => `${name}=${value}`);
+  await runProgram('unshare', [...kinds.map((kind) => `--${kind}=${namespaceFile(dir, kind)}`), '--', 'sh', '-c', steps.join('\n'), 'pod-namespaces', setup.hostname, ...sysctls]);
 }
 
-export async function setHostname(dir: string, hostname: string): Promise<void> {
-  await runProgram('nsenter', [`--uts=${namespaceFile(dir, 'uts')}`, 'hostname', hostname]);
-}
 
-export async function bringUpLoopback(dir: string): Promise<void> {
-  await runProgram('nsenter', [`--net=${namespaceFile(dir, 'net')}`, 'ip', 'link', 'set', 'lo', 'up']);
-}
+
 
 const SYSCTL_NAME = /^[a-z0-9_]+(\.[a-zA-Z0-9_-]+)+$/;
 const IPC_SYSCTLS = /^(kernel\.(shm[a-z_]+|msg[a-z_]+|sem)|fs\.mqueue\.[a-z_]+)$/;
@@ -43,7 +60,11 @@ export function sysctlNamespace(name: string, hostNetwork: boolean, hostIpc: boo
     if (hostIpc) throw new InvalidArgumentError(`sysctl "${name}" cannot be set for a pod in the host IPC namespace`);
     return 'ipc';
   }
-  if (name === 'kernel.domainname' || name === 'kernel.hostname') return 'uts';
+  if (name === 'kernel.domainname' || name === 'kernel.hostname') {
+    // A host-network pod keeps the host's UTS namespace: the sysctl would rename the node.
+    if (hostNetwork) throw new InvalidArgumentError(`sysctl "${name}" cannot be set for a pod on the host network`);
+    return 'uts';
+  }
   throw new InvalidArgumentError(`sysctl "${name}" is not namespaced; it cannot be set per pod`);
 }
 
@@ -55,13 +76,6 @@ export function checkSysctls(sysctls: Readonly<Record<string, string>>, hostNetw
   }
 }
 
-export async function applySysctls(dir: string, sysctls: Readonly<Record<string, string>>, hostNetwork: boolean, hostIpc: boolean): Promise<void> {
-  checkSysctls(sysctls, hostNetwork, hostIpc);
-  for (const [name, value] of Object.entries(sysctls)) {
-    const kind = sysctlNamespace(name, hostNetwork, hostIpc);
-    await runProgram('nsenter', [`--${kind}=${namespaceFile(dir, kind)}`, 'sysctl', '-w', `${name}=${value}`]);
-  }
-}
 
 /** Unmounts and removes the pinned files; a namespace nothing else holds disappears with them. */
 export async function unpinNamespaces(dir: string): Promise<void> {

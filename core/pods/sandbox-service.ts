@@ -15,7 +15,7 @@ import { checkHostPath } from './host-path-rules';
 import { findByPrefix } from '../store/find-by-prefix';
 import { checkLabelsAndAnnotations, checkName } from '../cri/object-limits';
 import { mountPodShm, unmountPodShm } from './pod-shm';
-import { applySysctls, bringUpLoopback, checkSysctls, namespaceFile, pinNamespaces, setHostname, unpinNamespaces, type PinnedKind } from './pinned-namespaces';
+import { checkSysctls, namespaceFile, pinAndSetUpNamespaces, unpinNamespaces, type PinnedKind } from './pinned-namespaces';
 import type { SandboxRecord } from './sandbox-record';
 import { Undo } from './undo';
 
@@ -106,13 +106,8 @@ export class SandboxService {
       }
 
       const kinds: PinnedKind[] = [...(hostNetwork ? [] : (['net'] as const)), ...(hostIpc ? [] : (['ipc'] as const)), ...(hostNetwork ? [] : (['uts'] as const))];
-      await pinNamespaces(dir, kinds);
       undo.push(() => unpinNamespaces(dir));
-      if (!hostNetwork) {
-        await setHostname(dir, hostname);
-        await bringUpLoopback(dir);
-      }
-      await applySysctls(dir, config.linux?.sysctls ?? {}, hostNetwork, hostIpc);
+      await pinAndSetUpNamespaces(dir, kinds, { hostname, sysctls: config.linux?.sysctls ?? {} });
 
       let ips: readonly string[] = [];
       const network = hostNetwork ? undefined : this.network();
