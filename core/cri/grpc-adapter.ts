@@ -82,6 +82,8 @@ function streamingCall(rpc: string, apiVersion: CallInfo['apiVersion'], context:
       record(context, rpc, apiVersion, error?.code ?? grpc.status.OK, started);
     };
     call.on('cancelled', () => {
+      // The client went away: the stream ends as CANCELLED, and is counted so.
+      if (!finished) record(context, rpc, apiVersion, grpc.status.CANCELLED, started);
       finished = true;
       controller.abort();
     });

@@ -128,6 +128,13 @@ describe('Prometheus metrics endpoint', function () {
       families = await scrape();
       assert.equal(value('caisson_containers', { state: 'CONTAINER_EXITED' }), 1);
       assert.equal(value('caisson_operations_total', { operation: 'container_stop', outcome: 'ok' }), 1);
+      // A stream the client cancels is counted as CANCELLED once it has ended.
+      stream.cancel();
+      for (let i = 0; i < 50 && value('caisson_cri_requests_total', { method: 'GetContainerEvents', code: 'CANCELLED' }) !== 1; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        families = await scrape();
+      }
+      assert.equal(value('caisson_cri_requests_total', { method: 'GetContainerEvents', code: 'CANCELLED' }), 1);
     } finally {
       stream.cancel();
       events.close();
