@@ -155,11 +155,14 @@ describe('streaming: Exec with a TTY over WebSocket', function () {
     const term = await ChannelClient.open(String(url), ['v5.channel.k8s.io']);
     assert.equal(openPtyMasters(), mastersBefore + 1, 'the exec runs on a terminal of the daemon');
 
-    // Sent at once: the engine holds typed input until runc has put its terminal in raw mode.
     term.resize(100, 30);
+    // Typed once the shell prompts. A line typed ahead of the prompt is echoed twice whatever the
+    // engine does: by the container's terminal while it is still cooked, and again by ash's line
+    // editor when it starts and finds the line waiting (CI saw this once under load).
+    await eventually('the shell prompts', () => term.text(1).includes('/ # '));
     const firstLine = `stty size; echo "@@$((${100_000 + markers}+1))@@"`;
     await sttySizeBecomes(term, '30 100');
-    // Echoed once, by the container's terminal; typed into a cooked terminal it would be echoed again.
+    // Echoed once, by ash; had the daemon's own terminal been left cooked it would be echoed again.
     assert.equal(term.text(1).split(firstLine).length - 1, 1, `the first line typed is echoed once: ${JSON.stringify(term.text(1))}`);
     term.resize(120, 40);
     await sttySizeBecomes(term, '40 120');
