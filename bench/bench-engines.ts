@@ -2,9 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { CriClient } from '../cli/cri-client';
 import { runProgram } from '../core/exec/run-program';
 import { packageInfo } from '../core/package-info';
+import { waitUntilServing } from '../test/support/spawned-daemon';
 
 // The two engines the comparison benchmark drives, each a separate process on a private root,
 // socket and CNI network of its own under the benchmark's work folder: caissond (bin/caissond,
@@ -55,28 +55,10 @@ async function spawnEngine(command: string, args: readonly string[], log: string
   const out = fs.openSync(log, 'a');
   const child = spawn(command, args, { stdio: ['ignore', out, out] });
   fs.closeSync(out);
-  await waitForCri(child, socket, log);
+  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
+  // The same wait as the tests' spawned daemons, with the engine's log as what it said.
+  await waitUntilServing({ child, output: () => `its log ${log}:\n${readTail(log)}`, exited }, socket, 30_000);
   return child;
-}
-
-async function waitForCri(child: ChildProcess, socket: string, log: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`the engine exited (${child.exitCode}) before serving; its log ${log}:\n${readTail(log)}`);
-    if (fs.existsSync(socket)) {
-      const client = new CriClient(socket);
-      try {
-        await client.call('Version', {}, { timeoutMs: 1_000 });
-        return;
-      } catch {
-        // Not ready.
-      } finally {
-        client.close();
-      }
-    }
-    await delay(100);
-  }
-  throw new Error(`the engine did not serve on ${socket} within ${timeoutMs} ms; its log ${log}:\n${readTail(log)}`);
 }
 
 function readTail(file: string): string {
