@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { describeError } from '../../core/errors';
 import type { AttachEndpoints, CreateContainerOptions } from '../../core/runtime/runtime-registry';
 
@@ -13,6 +12,7 @@ import type { AttachEndpoints, CreateContainerOptions } from '../../core/runtime
 // keeps writing to it later and a pipe whose reader has gone would kill it with SIGPIPE.
 
 const CREATE_TIMEOUT_MS = 60_000;
+const SYNC_BACKSTOP_POLL_MS = 100;
 const CONMON = 'conmon';
 
 export interface ConmonLaunch {
@@ -98,20 +98,56 @@ export async function launchUnderConmon(launch: ConmonLaunch): Promise<{ pid: nu
   return awaitCreateResult(id, syncFile, logFile);
 }
 
-/** Waits for conmon's {"data": pid} (or {"data": -1, "message": …}) line in the sync file. */
+/**
+ * Waits for conmon's {"data": pid} (or {"data": -1, "message": …}) line in the sync file. The
+ * file is watched (inotify), so the line is read as soon as conmon writes it; a slow poll stays
+ * as a backstop for a missed event.
+ */
 async function awaitCreateResult(id: string, syncFile: string, logFile: string): Promise<{ pid: number }> {
-  const deadline = Date.now() + CREATE_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    const text = fs.readFileSync(syncFile, 'utf8');
-    const line = text.split('\n').find((l) => l.trim().startsWith('{'));
-    if (line) {
-      const result = JSON.parse(line) as { data?: number; message?: string };
-      if (typeof result.data === 'number' && result.data > 0) return { pid: result.data };
-      throw new Error(`runtime failed to create container ${id}: ${(result.message ?? '').trim() || readTail(logFile) || 'no reason given'}`);
+  const result = await new Promise<SyncLine | undefined>((resolve, reject) => {
+    const watcher = fs.watch(syncFile);
+    const backstop = setInterval(check, SYNC_BACKSTOP_POLL_MS);
+    const deadline = setTimeout(() => settle(() => resolve(undefined)), CREATE_TIMEOUT_MS);
+    function settle(answer: () => void): void {
+      clearInterval(backstop);
+      clearTimeout(deadline);
+      watcher.close();
+      answer();
     }
-    await delay(10);
+    function check(): void {
+      try {
+        const line = readSyncLine(syncFile);
+        if (line) settle(() => resolve(line));
+      } catch (error) {
+        settle(() => reject(error));
+      }
+    }
+    watcher.on('change', check);
+    watcher.on('error', () => undefined); // the backstop poll goes on
+    check();
+  });
+  if (!result) throw new Error(`conmon did not report container ${id} created within ${CREATE_TIMEOUT_MS} ms: ${readTail(logFile)}`);
+  if (typeof result.data === 'number' && result.data > 0) return { pid: result.data };
+  throw new Error(`runtime failed to create container ${id}: ${(result.message ?? '').trim() || readTail(logFile) || 'no reason given'}`);
+}
+
+interface SyncLine {
+  readonly data?: number;
+  readonly message?: string;
+}
+
+/** conmon's first JSON line, once it is whole (a line cut short by a read mid-write is not). */
+function readSyncLine(syncFile: string): SyncLine | undefined {
+  const text = fs.readFileSync(syncFile, 'utf8');
+  const end = text.indexOf('\n');
+  const line = (end < 0 ? text : text.slice(0, end)).trim();
+  if (!line.startsWith('{')) return undefined;
+  try {
+    return JSON.parse(line) as SyncLine;
+  } catch (error) {
+    if (end < 0) return undefined;
+    throw new Error(`conmon wrote an unreadable create result ${JSON.stringify(line)}: ${describeError(error)}`, { cause: error });
   }
-  throw new Error(`conmon did not report container ${id} created within ${CREATE_TIMEOUT_MS} ms: ${readTail(logFile)}`);
 }
 
 function readTail(file: string): string {
