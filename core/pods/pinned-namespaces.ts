@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { InvalidArgumentError } from '../errors';
+import { describeError, InvalidArgumentError } from '../errors';
 import { runProgram } from '../exec/run-program';
+import { isMountPoint, POD_SHM_MOUNT_OPTIONS } from './pod-shm';
 
 // A pod's network, IPC and UTS namespaces, pinned as bind-mounted files (util-linux
 // `unshare --net=FILE …`), so the pod needs no process to keep them: containers join them by
@@ -19,28 +20,37 @@ export interface PodNamespaceSetup {
   readonly hostname: string;
   /** The pod's sysctls, each in the namespace it belongs to (see sysctlNamespace). */
   readonly sysctls: Readonly<Record<string, string>>;
+  /** Where to mount the pod's /dev/shm tmpfs (a pod in the host IPC namespace has none). */
+  readonly shm?: string;
 }
 
 /**
  * Pins the pod's namespaces and sets them up in one program: `unshare` makes and binds them, then
- * runs, inside them, `hostname`, `ip link set lo up` (with a network namespace) and one `sysctl
- * -w` per sysctl. It is one spawn from the daemon instead of one per step; every sysctl of a pod
- * belongs to a namespace pinned here, as sysctlNamespace refuses the others. The caller unpins on
- * failure (a failed step may leave the files bound).
+ * runs, inside them, `hostname`, `ip link set lo up` (with a network namespace), one `sysctl -w`
+ * per sysctl, and mounts the pod's shm tmpfs (unshare makes no mount namespace, so the mount is
+ * the daemon's). It is one spawn from the daemon instead of one per step, which matters because
+ * each spawn blocks the event loop for milliseconds; every sysctl of a pod belongs to a namespace
+ * pinned here, as sysctlNamespace refuses the others. The caller unpins and unmounts on failure
+ * (a failed step may leave the files bound).
  */
 export async function pinAndSetUpNamespaces(dir: string, kinds: readonly PinnedKind[], setup: PodNamespaceSetup): Promise<void> {
-  if (kinds.length === 0) return;
+  if (kinds.length === 0 && setup.shm === undefined) return;
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   for (const kind of kinds) fs.writeFileSync(namespaceFile(dir, kind), '', { mode: 0o600 });
+  if (setup.shm !== undefined) fs.mkdirSync(setup.shm, { recursive: true, mode: 0o1777 });
+  // Values are passed as arguments ($1 hostname, $2 shm folder, then the sysctls), never pasted
+  // into the script.
   const steps = [
     'set -e',
     ...(kinds.includes('uts') ? ['hostname "$1"'] : []),
     ...(kinds.includes('net') ? ['ip link set lo up'] : []),
-    'shift',
+    ...(setup.shm !== undefined ? [`mount -t tmpfs -o ${POD_SHM_MOUNT_OPTIONS} shm "$2"`] : []),
+    'shift 2',
     'for setting in "$@"; do sysctl -q -w "$setting"; done',
   ];
   const sysctls = Object.entries(setup.sysctls).map(([name, value]) => `${name}=${value}`);
-  await runProgram('unshare', [...kinds.map((kind) => `--${kind}=${namespaceFile(dir, kind)}`), '--', 'sh', '-c', steps.join('\n'), 'pod-namespaces', setup.hostname, ...sysctls]);
+  const script = ['sh', '-c', steps.join('\n'), 'pod-namespaces', setup.hostname, setup.shm ?? '', ...sysctls];
+  await runProgram('unshare', [...kinds.map((kind) => `--${kind}=${namespaceFile(dir, kind)}`), '--', ...script]);
 }
 
 
@@ -77,12 +87,20 @@ export function checkSysctls(sysctls: Readonly<Record<string, string>>, hostNetw
 }
 
 
-/** Unmounts and removes the pinned files; a namespace nothing else holds disappears with them. */
-export async function unpinNamespaces(dir: string): Promise<void> {
-  for (const kind of ['net', 'ipc', 'uts'] as const) {
-    const file = namespaceFile(dir, kind);
-    if (!fs.existsSync(file)) continue;
-    await runProgram('umount', [file]).catch(() => undefined);
-    fs.rmSync(file, { force: true });
-  }
+/**
+ * Unmounts the pinned files and the pod's shm (when given) in one `umount`, then removes the
+ * files; a namespace nothing else holds disappears with them. A pinned file that will not unmount
+ * is left (nothing uses it once the pod is gone); an shm still mounted afterwards is an error, as
+ * its tmpfs would hold memory.
+ */
+export async function unpinNamespaces(dir: string, shm?: string): Promise<void> {
+  const pinned = (['net', 'ipc', 'uts'] as const).map((kind) => namespaceFile(dir, kind)).filter((file) => fs.existsSync(file));
+  const targets = [...pinned, ...(shm !== undefined && isMountPoint(shm) ? [shm] : [])];
+  if (targets.length === 0) return;
+  const failure = await runProgram('umount', targets).then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  for (const file of pinned) fs.rmSync(file, { force: true });
+  if (shm !== undefined && isMountPoint(shm)) throw new Error(`the pod's shm ${shm} could not be unmounted: ${describeError(failure)}`, { cause: failure });
 }

@@ -14,7 +14,6 @@ import { podHostname } from './pod-hostname';
 import { checkHostPath } from './host-path-rules';
 import { findByPrefix } from '../store/find-by-prefix';
 import { checkLabelsAndAnnotations, checkName } from '../cri/object-limits';
-import { mountPodShm, unmountPodShm } from './pod-shm';
 import { checkSysctls, namespaceFile, pinAndSetUpNamespaces, unpinNamespaces, type PinnedKind } from './pinned-namespaces';
 import type { SandboxRecord } from './sandbox-record';
 import { Undo } from './undo';
@@ -100,14 +99,10 @@ export class SandboxService {
       fs.writeFileSync(files.hosts, hostNetwork ? fs.readFileSync('/etc/hosts', 'utf8') : hostsFile(hostname), { mode: 0o644 });
       const hostResolv = fs.existsSync('/etc/resolv.conf') ? fs.readFileSync('/etc/resolv.conf', 'utf8') : '';
       fs.writeFileSync(files.resolvConf, hostNetwork ? hostResolv : resolvConf(config.dns_config, hostResolv), { mode: 0o644 });
-      if (!hostIpc) {
-        await mountPodShm(files.shm);
-        undo.push(() => unmountPodShm(files.shm));
-      }
-
       const kinds: PinnedKind[] = [...(hostNetwork ? [] : (['net'] as const)), ...(hostIpc ? [] : (['ipc'] as const)), ...(hostNetwork ? [] : (['uts'] as const))];
-      undo.push(() => unpinNamespaces(dir));
-      await pinAndSetUpNamespaces(dir, kinds, { hostname, sysctls: config.linux?.sysctls ?? {} });
+      const shm = hostIpc ? undefined : files.shm;
+      undo.push(() => unpinNamespaces(dir, shm));
+      await pinAndSetUpNamespaces(dir, kinds, { hostname, sysctls: config.linux?.sysctls ?? {}, ...(shm !== undefined ? { shm } : {}) });
 
       let ips: readonly string[] = [];
       const network = hostNetwork ? undefined : this.network();
@@ -192,8 +187,7 @@ export class SandboxService {
     if (network) await network.tearDownPod(this.networkRequest(sandbox.id, sandbox.config, sandbox.namespaces.network));
     if (sandbox.pidHolder) await stopPidHolder(sandbox.pidHolder);
     if (sandbox.pause) await stopPauseContainer(this.runtimes.forHandler(sandbox.pause.runtimeName), sandbox.pause, this.logger, this.driver);
-    await unpinNamespaces(sandbox.dir);
-    if (sandbox.files.shm !== '/dev/shm') await unmountPodShm(sandbox.files.shm);
+    await unpinNamespaces(sandbox.dir, sandbox.files.shm !== '/dev/shm' ? sandbox.files.shm : undefined);
     if (sandbox.state !== 'SANDBOX_NOTREADY') {
       this.store.putSandbox(sandbox.id, { ...sandbox, state: 'SANDBOX_NOTREADY' });
       this.publish('CONTAINER_STOPPED_EVENT', sandbox.id);
