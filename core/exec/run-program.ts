@@ -14,6 +14,8 @@ export interface RunProgramOptions {
   readonly cwd?: string;
   /** Most bytes kept of each of stdout and stderr; the rest is dropped. */
   readonly maxOutputBytes?: number;
+  /** An open file descriptor to give the program as its stdout (then `stdout` answers ''). */
+  readonly stdoutFd?: number;
 }
 
 export interface ProgramResult {
@@ -31,7 +33,7 @@ export function runProgram(file: string, args: readonly string[], options: RunPr
     const child = spawn(file, args, {
       env: options.env ?? process.env,
       cwd: options.cwd,
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdio: ['pipe', options.stdoutFd ?? 'pipe', 'pipe'],
     });
     const stdout = new CappedBuffer(maxOutput);
     const stderr = new CappedBuffer(maxOutput);
@@ -40,8 +42,8 @@ export function runProgram(file: string, args: readonly string[], options: RunPr
       timedOut = true;
       child.kill('SIGKILL');
     }, timeoutMs);
-    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
     child.on('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       const reason = error.code === 'ENOENT' ? 'failed: program not found' : `failed to start: ${error.message}`;
@@ -55,9 +57,9 @@ export function runProgram(file: string, args: readonly string[], options: RunPr
       else if (code !== 0) reject(new ProgramError(file, args, code, result.stderr, `exited with status ${code}`));
       else resolve(result);
     });
-    child.stdin.on('error', () => {
+    child.stdin?.on('error', () => {
       // The program may exit without reading its input; its exit status tells the story.
     });
-    child.stdin.end(options.input);
+    child.stdin?.end(options.input);
   });
 }

@@ -107,13 +107,18 @@ export class CniNetwork implements NetworkPlugin {
   private async call(command: CniCommand, type: string, input: string, pod: PodNetworkRequest): Promise<string> {
     const binary = findPluginBinary(type, this.options.binDirs);
     if (binary === undefined) throw new Error(`CNI plugin "${type}" (${command}) is in none of ${this.options.binDirs.join(', ')}`);
-    // runProgram keeps stderr only; the plugin's stdout (its result or error) goes to a file. `exec`
-    // keeps the plugin itself as the process runProgram kills on timeout.
+    // The plugin's stdout (its result or error) goes to a file: a plugin that leaves a process
+    // behind holding its stdout cannot keep the call waiting for the pipe to close.
     fs.mkdirSync(this.options.stateDir, { recursive: true, mode: 0o700 });
     const outFile = path.join(this.options.stateDir, `.out-${randomBytes(6).toString('hex')}`);
     const env = { ...process.env, ...cniEnvironment(command, pod, this.options.binDirs) };
+    const stdoutFd = fs.openSync(outFile, 'w', 0o600);
     try {
-      await runProgram('/bin/sh', ['-c', 'exec "$0" >"$1"', binary, outFile], { input, env, timeoutMs: this.options.timeoutMs });
+      try {
+        await runProgram(binary, [], { input, env, timeoutMs: this.options.timeoutMs, stdoutFd });
+      } finally {
+        fs.closeSync(stdoutFd);
+      }
       return readIfExists(outFile);
     } catch (error) {
       const stdout = readIfExists(outFile);
