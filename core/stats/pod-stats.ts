@@ -89,7 +89,7 @@ export async function readPodSandboxStatsInput(
   const running = containers.filter((c) => c.sandboxId === sandbox.id && c.state === 'CONTAINER_RUNNING');
   const [cgroup, network, containerInputs] = await Promise.all([
     readPodCgroup(sandbox, sources, trackCpuRate),
-    readPodNetwork(sandbox, sources),
+    readPodNetwork(sandbox, sources, running.map((record) => record.pid)),
     Promise.all(running.map(async (record) => ({ record, input: await readContainerStatsInput(record, sources, trackCpuRate) }))),
   ]);
   return { cgroup, network, containers: containerInputs };
@@ -103,12 +103,12 @@ async function readPodCgroup(sandbox: SandboxRecord, sources: StatsSources, trac
 }
 
 /** The counters of the pod's network namespace; undefined for host network or a stopped pod. */
-export async function readPodNetwork(sandbox: SandboxRecord, sources: StatsSources): Promise<PodSandboxStatsInput['network']> {
+export async function readPodNetwork(sandbox: SandboxRecord, sources: StatsSources, podPids: readonly number[] = []): Promise<PodSandboxStatsInput['network']> {
   const netns = sandbox.namespaces.network;
   if (netns === 'host' || sandbox.state !== 'SANDBOX_READY' || !fs.existsSync(netns)) return undefined;
   const timestampNanos = BigInt(Date.now()) * 1_000_000n;
   try {
-    return { interfaces: parseProcNetDev(await sources.procNetDev(netns)), timestampNanos };
+    return { interfaces: parseProcNetDev(await sources.procNetDev(netns, podPids)), timestampNanos };
   } catch (error) {
     if (!fs.existsSync(netns)) return undefined; // stopped while we read
     throw error;

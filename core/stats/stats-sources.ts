@@ -1,8 +1,8 @@
 import { directoryUsage, type FsUsage } from '../images/fs-usage';
-import { runProgram } from '../exec/run-program';
 import type { CgroupDriver } from '../tokens';
 import { CpuRateTracker } from './cpu-rate';
 import { hostSwapTotalBytes } from './host-swap';
+import { readProcNetDev } from './read-pod-net-dev';
 
 // Where container and pod stats come from: the cgroup driver, the writable layer on disk, the
 // pod's network namespace, the host's swap. One object per daemon (the CPU rate baselines live
@@ -15,11 +15,9 @@ export interface StatsSources {
   readonly diskUsage: (dir: string) => Promise<FsUsage>;
   /** The host's swap space in bytes (undefined when unknown). */
   readonly hostSwapTotal: () => Promise<number | undefined>;
-  /** /proc/net/dev as seen inside a network namespace (its bind-mounted file). */
-  readonly procNetDev: (netnsFile: string) => Promise<string>;
+  /** /proc/net/dev as seen inside a network namespace (its bind-mounted file), read through one of `podPids` when it is in it. */
+  readonly procNetDev: (netnsFile: string, podPids: readonly number[]) => Promise<string>;
 }
-
-const NSENTER_TIMEOUT_MS = 5_000;
 
 export function defaultStatsSources(driver: Pick<CgroupDriver, 'readStats'>): StatsSources {
   return {
@@ -27,7 +25,6 @@ export function defaultStatsSources(driver: Pick<CgroupDriver, 'readStats'>): St
     cpuRates: new CpuRateTracker(),
     diskUsage: directoryUsage,
     hostSwapTotal: () => hostSwapTotalBytes(),
-    // /proc/net is /proc/self/net: it shows the namespace of the process that reads it.
-    procNetDev: async (netnsFile) => (await runProgram('nsenter', [`--net=${netnsFile}`, 'cat', '/proc/net/dev'], { timeoutMs: NSENTER_TIMEOUT_MS })).stdout,
+    procNetDev: readProcNetDev,
   };
 }
