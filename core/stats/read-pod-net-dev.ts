@@ -1,10 +1,11 @@
 import * as fs from 'node:fs';
 import { runProgram } from '../exec/run-program';
 
-// /proc/net/dev (parsed by proc-net-dev.ts) as seen inside a pod's network namespace. /proc/<pid>/net shows the network
-// namespace of that process, so when a process of the pod is known (a running container's init)
-// its file is read directly; nsenter, a spawn per pod per call, is only the fallback for a pod
-// with no running process. The kubelet asks for pod stats every few seconds.
+// /proc/net/dev (parsed by proc-net-dev.ts) as seen inside a pod's network namespace.
+// /proc/<pid>/net shows the network namespace of that process, so when a process of the pod is
+// known (a running container's init) its file is read directly; nsenter, a spawn per pod per
+// call, is only the fallback for a pod with no running process. The kubelet asks for pod stats
+// every few seconds.
 
 const NSENTER_TIMEOUT_MS = 5_000;
 

@@ -15,7 +15,10 @@ export interface StatsSources {
   readonly diskUsage: (dir: string) => Promise<FsUsage>;
   /** The host's swap space in bytes (undefined when unknown). */
   readonly hostSwapTotal: () => Promise<number | undefined>;
-  /** /proc/net/dev as seen inside a network namespace (its bind-mounted file), read through one of `podPids` when it is in it. */
+  /**
+   * /proc/net/dev as seen inside a network namespace (its bind-mounted file), read through one
+   * of `podPids` when one is in that namespace.
+   */
   readonly procNetDev: (netnsFile: string, podPids: readonly number[]) => Promise<string>;
 }
 
