@@ -15,6 +15,7 @@ import type { SandboxService } from '../../pods/sandbox-service';
 import { containerStatusMessage } from './container-messages';
 import { matchesLabels } from './label-filter';
 import { podSandboxMessage, podSandboxStatusMessage } from './sandbox-messages';
+import { nowNanosText } from '../../clock/unix-nanos';
 
 // RunPodSandbox, StopPodSandbox, RemovePodSandbox, PodSandboxStatus, ListPodSandbox.
 
@@ -49,7 +50,7 @@ export function podSandboxStatusHandler(
     const response: PodSandboxStatusResponse = {
       status: podSandboxStatusMessage(record),
       containers_statuses: containers.list(record.id).map(containerStatusMessage),
-      timestamp: String(BigInt(Date.now()) * 1_000_000n),
+      timestamp: nowNanosText(),
     };
     if (request.verbose) {
       response.info = {
