@@ -2,17 +2,19 @@ import { ContainerService as ContainerServiceImpl } from '../../containers/conta
 import { SandboxService as SandboxServiceImpl } from '../../pods/sandbox-service';
 import { definePlugin, PluginType } from '../../plugin/plugin-manifest';
 import { CgroupDriver, ContainerService, DaemonConfig, EventBus, ImageService, Logger, MetadataStore, NetworkPlugin, RuntimeRegistry, SandboxService } from '../../tokens';
-import {
-  containerStatusHandler,
-  createContainerHandler,
-  listContainersHandler,
-  removeContainerHandler,
-  reopenContainerLogHandler,
-  startContainerHandler,
-  stopContainerHandler,
-  updateContainerResourcesHandler,
-} from './container-handlers';
-import { listPodSandboxHandler, podSandboxStatusHandler, removePodSandboxHandler, runPodSandboxHandler, stopPodSandboxHandler } from './sandbox-handlers';
+import { containerStatusHandler } from './container-status';
+import { createContainerHandler } from './create-container';
+import { listContainersHandler } from './list-containers';
+import { listPodSandboxHandler } from './list-pod-sandbox';
+import { podSandboxStatusHandler } from './pod-sandbox-status';
+import { removeContainerHandler } from './remove-container';
+import { removePodSandboxHandler } from './remove-pod-sandbox';
+import { reopenContainerLogHandler } from './reopen-container-log';
+import { runPodSandboxHandler } from './run-pod-sandbox';
+import { startContainerHandler } from './start-container';
+import { stopContainerHandler } from './stop-container';
+import { stopPodSandboxHandler } from './stop-pod-sandbox';
+import { updateContainerResourcesHandler } from './update-container-resources';
 
 /** service.pods: pod sandboxes and containers (the CRI RuntimeService's lifecycle RPCs). */
 export const podsPlugin = definePlugin({
