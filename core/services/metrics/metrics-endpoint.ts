@@ -4,7 +4,7 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { PluginContext } from '../../plugin/plugin-manifest';
 import { defaultStatsSources } from '../../stats/stats-sources';
 import { CgroupDriver, ContainerService, ImageService, PodEventsStats, SandboxService } from '../../tokens';
-import { listPodSandboxMetricsHandler } from '../stats/stats-handlers';
+import { listPodSandboxMetricsHandler } from '../stats/list-pod-sandbox-metrics';
 import { criCallMetrics } from './cri-call-metrics';
 import { objectMetrics } from './object-metrics';
 import { resourceMetrics } from './resource-metrics';

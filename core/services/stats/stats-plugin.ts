@@ -1,14 +1,12 @@
 import { definePlugin, PluginType } from '../../plugin/plugin-manifest';
 import { defaultStatsSources } from '../../stats/stats-sources';
 import { CgroupDriver, ContainerService, SandboxService } from '../../tokens';
-import {
-  containerStatsHandler,
-  listContainerStatsHandler,
-  listMetricDescriptorsHandler,
-  listPodSandboxMetricsHandler,
-  listPodSandboxStatsHandler,
-  podSandboxStatsHandler,
-} from './stats-handlers';
+import { containerStatsHandler } from './container-stats';
+import { listContainerStatsHandler } from './list-container-stats';
+import { listMetricDescriptorsHandler } from './list-metric-descriptors';
+import { listPodSandboxMetricsHandler } from './list-pod-sandbox-metrics';
+import { listPodSandboxStatsHandler } from './list-pod-sandbox-stats';
+import { podSandboxStatsHandler } from './pod-sandbox-stats';
 
 /** service.stats: container and pod sandbox stats and cAdvisor-style metrics (CRI 1.29). */
 export const statsPlugin = definePlugin({
