@@ -1,6 +1,6 @@
 import { definePlugin, PluginType } from '../../plugin/plugin-manifest';
 import { ContainerService, RuntimeRegistry } from '../../tokens';
-import { execSyncHandler } from './exec-sync-handler';
+import { execSyncHandler } from './exec-sync';
 
 /** service.exec: ExecSync (interactive Exec is served by service.streaming). */
 export const execPlugin = definePlugin({

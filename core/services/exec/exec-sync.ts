@@ -1,10 +1,10 @@
-import type { ContainerService } from '../../containers/container-service';
+import type { ContainerService } from '../../tokens';
 import { execSync, type ExecSyncLimits } from '../../containers/exec-sync';
 import type { UnaryCriHandler } from '../../cri/cri-handler-types';
 import type { ExecSyncRequest__Output } from '../../cri/generated/runtime/v1/ExecSyncRequest';
 import type { ExecSyncResponse } from '../../cri/generated/runtime/v1/ExecSyncResponse';
 import { InvalidArgumentError } from '../../errors';
-import type { RuntimeRegistry } from '../../runtime/runtime-registry';
+import type { RuntimeRegistry } from '../../tokens';
 
 // ExecSync: runs a command in a running container and answers with its output (each stream
 // capped) and exit code; DEADLINE_EXCEEDED after a positive `timeout`, and the command is killed
