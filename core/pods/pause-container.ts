@@ -1,13 +1,12 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { PodSandboxConfig__Output } from '../cri/generated/runtime/v1/PodSandboxConfig';
-import { mountRootfs, unmountRootfs } from '../containers/container-rootfs';
+import type { ContainerConfig__Output } from '../cri/generated/runtime/v1/ContainerConfig';
+import { containerDirs, newContainerId } from '../containers/container-paths';
+import { unmountRootfs } from '../containers/container-rootfs';
+import { createInRuntime } from '../containers/create-in-runtime';
 import { emptyContainerConfig, emptySecurityContext } from '../containers/empty-configs';
-import { hostFacts, hostPathAccess, localhostSeccompProfiles } from '../containers/host-facts';
 import { describeError } from '../errors';
-import { buildContainerSpec } from '../oci/build-container-spec';
 import { EMPTY_IMAGE_USERS } from '../oci/image-users';
 import type { OciRuntime } from '../runtime/runtime-registry';
 import type { CgroupDriver, DaemonConfig, ImageService, Logger } from '../tokens';
@@ -48,48 +47,28 @@ const EXIT_WAIT_MS = 10_000;
 export async function startPauseContainer(deps: PauseDependencies, runtime: OciRuntime, pod: PodFacts): Promise<PauseContainer> {
   const imageName = deps.config.podSandboxImage;
   const image = deps.images.find(imageName) ?? (await deps.images.pull(imageName, {}));
-  const id = randomBytes(32).toString('hex');
-  const stateDir = path.join(deps.config.state, 'containers', id);
-  const graphDir = path.join(deps.config.graph, 'containers', id);
-  const paths = {
-    bundle: path.join(stateDir, 'bundle'),
-    rootfs: path.join(stateDir, 'rootfs'),
-    persistDir: path.join(stateDir, 'persist'),
-    exitDir: path.join(deps.config.state, 'exits'),
-    socketDir: path.join(stateDir, 'attach'),
-    logPath: '/dev/null',
-  };
-  const pause: PauseContainer = { id, imageId: image.id, pid: 0, runtimeName: runtime.name, stateDir, graphDir, rootfs: paths.rootfs };
+  const id = newContainerId();
+  const dirs = containerDirs(deps.config, id);
+  const pause: PauseContainer = { id, imageId: image.id, pid: 0, runtimeName: runtime.name, stateDir: dirs.stateDir, graphDir: dirs.graphDir, rootfs: dirs.paths.rootfs };
   try {
-    fs.mkdirSync(paths.bundle, { recursive: true, mode: 0o700 });
-    await mountRootfs(deps.images.lowerDirs(image), path.join(graphDir, 'upper'), path.join(graphDir, 'work'), paths.rootfs);
-    const config = emptyContainerConfig('POD', imageName);
-    const podOptions = pod.podConfig.linux?.security_context?.namespace_options;
-    config.linux = {
-      resources: null,
-      security_context: {
-        ...emptySecurityContext(),
-        namespace_options: { network: podOptions?.network ?? 'POD', ipc: podOptions?.ipc ?? 'POD', pid: 'CONTAINER', target_id: '', userns_options: null },
-        no_new_privs: true,
-        capabilities: { add_capabilities: [], drop_capabilities: ['ALL'], add_ambient_capabilities: [] },
-      },
-    };
-    const spec = buildContainerSpec({
-      containerId: id,
-      containerName: 'POD',
-      config,
-      sandboxConfig: pod.podConfig,
-      sandbox: { id: pod.id, hostname: pod.hostname, namespaces: pod.namespaces, files: pod.files },
-      image: { id: image.id, name: imageName, config: image.config.config ?? {} },
-      imageUsers: EMPTY_IMAGE_USERS,
-      rootfsPath: paths.rootfs,
-      cgroupsPath: deps.driver.containerCgroupsPath(pod.cgroup.path, id),
-      host: hostFacts(),
-      hostPaths: hostPathAccess(),
-      seccompProfiles: localhostSeccompProfiles(deps.config),
+    // No undo list: stopPauseContainer below takes down all that createInRuntime made, and
+    // also a pause container that was created but failed to start.
+    const { pid } = await createInRuntime(deps, runtime, {
+      id,
+      image,
+      dirs,
+      podCgroup: pod.cgroup.path,
+      logPath: '/dev/null',
+      io: { terminal: false, stdin: false, stdinOnce: false, logSizeMax: -1 },
+      spec: () => ({
+        containerName: 'POD',
+        config: pauseContainerConfig(imageName, pod.podConfig),
+        sandboxConfig: pod.podConfig,
+        sandbox: { id: pod.id, hostname: pod.hostname, namespaces: pod.namespaces, files: pod.files },
+        image: { id: image.id, name: imageName, config: image.config.config ?? {} },
+        imageUsers: EMPTY_IMAGE_USERS,
+      }),
     });
-    fs.writeFileSync(path.join(paths.bundle, 'config.json'), JSON.stringify(spec), { mode: 0o600 });
-    const { pid } = await runtime.create({ id, paths, terminal: false, stdin: false, stdinOnce: false, logSizeMax: -1, podCgroup: pod.cgroup.path });
     await runtime.start(id);
     deps.logger.info(`pause container ${id} runs for sandbox ${pod.id}`, { image: imageName, pid });
     return { ...pause, pid };
@@ -97,6 +76,22 @@ export async function startPauseContainer(deps: PauseDependencies, runtime: OciR
     await stopPauseContainer(runtime, pause, deps.logger, deps.driver);
     throw new Error(`pause container from ${imageName} did not start: ${describeError(error)}`, { cause: error });
   }
+}
+
+/** The pause container's CRI config: the pod's network and IPC namespace modes, a PID namespace of its own, no privileges. */
+function pauseContainerConfig(imageName: string, podConfig: PodSandboxConfig__Output): ContainerConfig__Output {
+  const config = emptyContainerConfig('POD', imageName);
+  const podOptions = podConfig.linux?.security_context?.namespace_options;
+  config.linux = {
+    resources: null,
+    security_context: {
+      ...emptySecurityContext(),
+      namespace_options: { network: podOptions?.network ?? 'POD', ipc: podOptions?.ipc ?? 'POD', pid: 'CONTAINER', target_id: '', userns_options: null },
+      no_new_privs: true,
+      capabilities: { add_capabilities: [], drop_capabilities: ['ALL'], add_ambient_capabilities: [] },
+    },
+  };
+  return config;
 }
 
 /** Kills and deletes the pause container and removes what it used; safe to repeat. */
