@@ -1,5 +1,6 @@
 import { InvalidArgumentError, PluginValidationError } from '../errors';
 import type { Readiness } from '../tokens';
+import type { AttachSession, AttachSessionEvents } from './attach-session';
 
 /** Where a container's runtime files live, as the container service lays them out. */
 export interface ContainerRuntimePaths {
@@ -64,19 +65,11 @@ export interface OciRuntime {
   /** Applies new resources (an OCI linux.resources JSON file) to a running container. */
   update(id: string, resourcesFile: string): Promise<void>;
   /**
-   * Where a client attaches to a running container's stdio, for runtimes whose supervisor offers
-   * it the way conmon does (see core/streaming/conmon-attach-protocol.ts). Left out (or
-   * undefined), Attach to this runtime's containers is refused.
+   * Opens an attach session to a running container's stdio, for runtimes whose supervisor keeps
+   * it (the runc plugin's conmon). Throws when the container cannot be reached (it exited). Left
+   * out, Attach to this runtime's containers is refused.
    */
-  attachEndpoints?(paths: ContainerRuntimePaths): AttachEndpoints | undefined;
-}
-
-/** A supervisor's attach points for one container. */
-export interface AttachEndpoints {
-  /** AF_UNIX SOCK_SEQPACKET: output packets start with the pipe byte, input packets go to stdin. */
-  readonly socket: string;
-  /** FIFO taking "1 <height> <width>\n" lines to resize the container's terminal. */
-  readonly controlFifo: string;
+  attach?(paths: ContainerRuntimePaths, events: AttachSessionEvents): AttachSession;
 }
 
 /**

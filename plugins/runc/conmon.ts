@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describeError } from '../../core/errors';
-import type { AttachEndpoints, CreateContainerOptions } from '../../core/runtime/runtime-registry';
+import type { CreateContainerOptions } from '../../core/runtime/runtime-registry';
+import type { ConmonAttachEndpoints } from './conmon-attach-protocol';
 
 // Starting a container under conmon: conmon forks away (so the daemon is never the container's
 // parent and the container outlives a daemon restart), runs `<runtime> create`, keeps the
@@ -162,7 +163,7 @@ function readTail(file: string): string {
  * conmon's attach socket and control FIFO: with --full-attach both sit in the bundle (the socket
  * is not under --socket-dir-path then; a client reaches its long path through /proc/self/fd).
  */
-export function conmonAttachEndpoints(bundle: string): AttachEndpoints {
+export function conmonAttachEndpoints(bundle: string): ConmonAttachEndpoints {
   return { socket: path.join(bundle, 'attach'), controlFifo: path.join(bundle, 'ctl') };
 }
 

@@ -2,9 +2,11 @@ import * as path from 'node:path';
 import { describeError, ProgramError } from '../../core/errors';
 import { findExecutable } from '../../core/exec/find-executable';
 import { runProgram } from '../../core/exec/run-program';
-import type { AttachEndpoints, ContainerRuntimePaths, CreateContainerOptions, OciRuntime, RuntimeContainerState } from '../../core/runtime/runtime-registry';
+import type { AttachSession, AttachSessionEvents } from '../../core/runtime/attach-session';
+import type { ContainerRuntimePaths, CreateContainerOptions, OciRuntime, RuntimeContainerState } from '../../core/runtime/runtime-registry';
 import type { CgroupDriver, Readiness } from '../../core/tokens';
 import { conmonAttachEndpoints, launchUnderConmon, reopenConmonLog } from './conmon';
+import { openConmonAttachSession } from './conmon-attach-session';
 
 const VERSION_TIMEOUT_MS = 10_000;
 const COMMAND_TIMEOUT_MS = 30_000;
@@ -87,8 +89,8 @@ export class RuncRuntime implements OciRuntime {
     return reopenConmonLog(paths.bundle);
   }
 
-  attachEndpoints(paths: ContainerRuntimePaths): AttachEndpoints {
-    return conmonAttachEndpoints(paths.bundle);
+  attach(paths: ContainerRuntimePaths, events: AttachSessionEvents): AttachSession {
+    return openConmonAttachSession(conmonAttachEndpoints(paths.bundle), events);
   }
 
   execCommand(id: string, processFile: string): readonly string[] {

@@ -4,7 +4,7 @@ import {
   parseAttachPacket,
   resizeControlLine,
   stdinPackets,
-} from '../../core/streaming/conmon-attach-protocol';
+} from '../../plugins/runc/conmon-attach-protocol';
 import { checkAttachable, validateAttachRequest } from '../../core/services/streaming/attach-handler';
 import type { ContainerRecord } from '../../core/containers/container-record';
 import { conmonAttachEndpoints } from '../../plugins/runc/conmon';

@@ -1,10 +1,10 @@
 import type { ContainerRecord } from '../../containers/container-record';
-import type { ContainerService } from '../../containers/container-service';
+import type { ContainerService } from '../../tokens';
 import type { UnaryCriHandler } from '../../cri/cri-handler-types';
 import type { AttachRequest__Output } from '../../cri/generated/runtime/v1/AttachRequest';
 import type { AttachResponse } from '../../cri/generated/runtime/v1/AttachResponse';
 import { FailedPreconditionError, InvalidArgumentError } from '../../errors';
-import type { RuntimeRegistry } from '../../runtime/runtime-registry';
+import type { RuntimeRegistry } from '../../tokens';
 import { attachCommand } from '../../streaming/attach-process';
 import { serveRemoteCommandSpdy } from '../../streaming/spdy-remote-command';
 import type { StreamingServer } from '../../streaming/streaming-server';
@@ -24,11 +24,12 @@ export function attachHandler(
     const record = containers.get(request.container_id);
     checkAttachable(record, request);
     const runtime = runtimes.forHandler(record.runtimeName);
-    const endpoints = runtime.attachEndpoints?.({ ...record.paths, logPath: record.logPath });
-    if (!endpoints) {
+    const attach = runtime.attach?.bind(runtime);
+    if (!attach) {
       throw new FailedPreconditionError(`Attach to container ${record.id}: its runtime "${runtime.name}" offers no attach socket (Exec works)`);
     }
-    const command = attachCommand({ record, endpoints, stdin: request.stdin, stdout: request.stdout, stderr: request.stderr, tty: request.tty });
+    const paths = { ...record.paths, logPath: record.logPath };
+    const command = attachCommand({ record, open: (events) => attach(paths, events), stdin: request.stdin, stdout: request.stdout, stderr: request.stderr, tty: request.tty });
     const url = server.register({
       kind: 'attach',
       serve: (ws, subprotocol) => serveRemoteCommand(ws, subprotocol, command, onError),

@@ -1,4 +1,4 @@
-import type { TerminalSize } from './remote-command';
+import type { TerminalSize } from '../../core/streaming/remote-command';
 
 // What conmon (2.x, started with --full-attach) offers an attaching client, as pure functions:
 // - `<bundle>/attach`, an AF_UNIX SOCK_SEQPACKET socket. Every packet conmon sends is one read of
@@ -9,8 +9,16 @@ import type { TerminalSize } from './remote-command';
 //   (the container exited and its output is drained), the socket reads EOF.
 // - `<bundle>/ctl`, a FIFO of "<type> <height> <width>\n" lines: type 1 resizes the terminal,
 //   type 2 reopens the log.
-// Where these are is the runtime's business (OciRuntime.attachEndpoints; the runc plugin's conmon
-// keeps both in the bundle).
+// Where both are: conmonAttachEndpoints in conmon.ts. The session core sees (OciRuntime.attach)
+// is conmon-attach-session.ts; core knows none of this.
+
+/** conmon's attach socket and control FIFO for one container. */
+export interface ConmonAttachEndpoints {
+  /** AF_UNIX SOCK_SEQPACKET: output packets start with the pipe byte, input packets go to stdin. */
+  readonly socket: string;
+  /** FIFO taking "<type> <height> <width>\n" lines (1: resize the terminal, 2: reopen the log). */
+  readonly controlFifo: string;
+}
 
 /** conmon's stdpipe_t values, as the first byte of each attach packet. */
 export const ATTACH_PIPE_STDOUT = 2;
