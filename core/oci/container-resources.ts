@@ -1,8 +1,9 @@
 import type { LinuxContainerResources__Output } from '../cri/generated/runtime/v1/LinuxContainerResources';
 import type { OciResources } from './oci-spec';
 
-// CRI LinuxContainerResources → OCI linux.resources, pure. Used when a container is created
-// (through the spec builder) and by UpdateContainerResources. Zero means "not set".
+// CRI LinuxContainerResources → OCI linux.resources (and process.oomScoreAdj), pure. Used when
+// a container is created (through the spec builder) and by UpdateContainerResources. Zero means
+// "not set".
 
 export function ociResources(
   r: LinuxContainerResources__Output | null,
@@ -41,6 +42,20 @@ export function ociResources(
     resources.unified = { ...r.unified };
   }
   return resources;
+}
+
+/**
+ * process.oomScoreAdj: the CRI oom_score_adj (0 when no resources are given), raised to the
+ * daemon's own score (going lower needs CAP_SYS_RESOURCE) and capped at the kernel's 1000. Always
+ * set, so the container never inherits the daemon's (lower) score.
+ */
+export function ociOomScoreAdj(
+  r: LinuxContainerResources__Output | null,
+  daemonOomScoreAdj: number,
+  fail: (cause: string) => Error,
+): number {
+  const requested = r ? criInt64('oom_score_adj', r.oom_score_adj, -Infinity, fail) : 0;
+  return Math.min(1000, Math.max(requested, daemonOomScoreAdj));
 }
 
 /** An int64 field sent as a decimal string ("" is 0), checked against a minimum. */
