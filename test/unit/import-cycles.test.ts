@@ -59,7 +59,13 @@ describe('import cycles', () => {
       0,
       `${graph.cycles.length} import cycle(s):\n${graph.cycles.map(formatCycle).join('\n')}`,
     );
-    assert.deepEqual(graph.unresolved, [], `imports madge could not resolve: ${graph.unresolved.join(', ')}`);
+    // An import madge cannot resolve is an edge it never followed, so a cycle through it would go
+    // unseen. The generated CRI types come from `npm run gen:proto` (npm test builds first).
+    assert.equal(
+      graph.unresolved.length,
+      0,
+      `${graph.unresolved.length} import(s) madge could not resolve (is core/cri/generated/ there? npm run gen:proto): ${graph.unresolved.slice(0, 10).join(', ')}`,
+    );
   });
 
   it('detects a cycle made only of type imports (two files that import each other)', async () => {
