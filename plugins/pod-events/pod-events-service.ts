@@ -1,12 +1,13 @@
-import type { CriStream, CallInfo } from '../../core/cri/cri-handler-types';
 import type { ContainerEventResponse } from '../../core/cri/generated/runtime/v1/ContainerEventResponse';
 import type { LifecycleEvent } from '../../core/events/event-bus';
 import type { Logger } from '../../core/log/logger';
 import { PodEventBuilder, type PodStateSource } from './event-builder';
-import { EventFanout } from './event-fanout';
+import { EventFanout, type Subscription } from './event-fanout';
+import { getContainerEventsHandler, type ContainerEventStreams } from './get-container-events';
 
 // The plugin's working part: one EventBus listener builds each event's message once, at publish
-// time, and fans it out to every GetContainerEvents stream through its bounded queue.
+// time, and fans it out to every GetContainerEvents stream (get-container-events.ts) through its
+// bounded queue.
 
 export const CONFIG_KEY = 'events.pod-events';
 
@@ -18,7 +19,7 @@ export interface PodEventsOptions {
   readonly logger: Logger;
 }
 
-export class PodEventsService {
+export class PodEventsService implements ContainerEventStreams {
   private readonly builder: PodEventBuilder;
   private readonly fanout: EventFanout<ContainerEventResponse>;
   /** Events published while one is being built (a source that publishes must not reorder them). */
@@ -78,23 +79,18 @@ export class PodEventsService {
     }
   };
 
-  /** The GetContainerEvents handler: streams until cancel, shutdown, or overflow (RESOURCE_EXHAUSTED). */
-  readonly handle = async (_request: unknown, stream: CriStream<ContainerEventResponse>, call: CallInfo): Promise<void> => {
-    const subscription = this.fanout.subscribe(call.signal);
-    try {
-      for (;;) {
-        const next = await subscription.next();
-        if (next.done) return;
-        // An overflow while a write waits on a slow client ends the stream at once.
-        await Promise.race([stream.write(next.value), subscription.failure]);
-      }
-    } catch (error) {
-      if ((error as { code?: string }).code === 'RESOURCE_EXHAUSTED') this.overflowCount += 1;
-      throw error;
-    } finally {
-      subscription.close();
-    }
-  };
+  /** A subscription to every event built from now on (for GetContainerEvents). */
+  subscribe(signal: AbortSignal): Subscription<ContainerEventResponse> {
+    return this.fanout.subscribe(signal);
+  }
+
+  /** Counts a stream cut off because its client fell behind (see `overflows`). */
+  countOverflow(): void {
+    this.overflowCount += 1;
+  }
+
+  /** The GetContainerEvents handler (get-container-events.ts) over this service's streams. */
+  readonly handle = getContainerEventsHandler(this);
 
   /** Ends every open stream (their handlers return). */
   close(): void {
