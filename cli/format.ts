@@ -1,4 +1,5 @@
 // Human formats for the CLI's tables.
+import { nanosToMillis } from '../core/clock/unix-nanos';
 
 export function formatBytes(bytes: number): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB'];
@@ -48,7 +49,7 @@ export function humanDuration(ms: number): string {
 
 /** A CRI timestamp (int64 nanoseconds since the epoch, as a string) → "5 seconds ago". */
 export function createdAgo(nanos: unknown, now: number = Date.now()): string {
-  const ms = Number(BigInt(String(nanos ?? 0)) / 1_000_000n);
+  const ms = nanosToMillis(String(nanos ?? 0));
   return `${humanDuration(Math.max(0, now - ms))} ago`;
 }
 

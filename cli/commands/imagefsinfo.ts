@@ -1,3 +1,4 @@
+import { nanosToMillis } from '../../core/clock/unix-nanos';
 import type { CriClient } from '../cri-client';
 import { formatBytes } from '../format';
 import { printJson, printKeyValues, type OutputFormat } from '../output';
@@ -11,7 +12,7 @@ export async function imagefsinfoCommand(client: CriClient, output: OutputFormat
       ['Mountpoint', String(fs.fs_id?.mountpoint)],
       ['UsedBytes', `${String(fs.used_bytes?.value)} (${formatBytes(Number(fs.used_bytes?.value))})`],
       ['InodesUsed', String(fs.inodes_used?.value)],
-      ['Timestamp', new Date(Number(BigInt(String(fs.timestamp)) / 1_000_000n)).toISOString()],
+      ['Timestamp', new Date(nanosToMillis(String(fs.timestamp))).toISOString()],
     ]);
   }
 }

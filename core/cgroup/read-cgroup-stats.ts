@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { CgroupStats } from '../tokens';
 import { CGROUP_ROOT, type CgroupMode } from './cgroup-mode';
+import { nowNanos } from '../clock/unix-nanos';
 
 // A cgroup's usage, read from its files. The parse functions are pure (over file contents, with
 // `undefined` for a file that is not there); `readCgroupStats` is the thin part that reads them.
@@ -135,7 +136,7 @@ export function v2Stats(files: V2Files, timestampNanos: bigint): CgroupStats {
  * Undefined when the cgroup's directories are gone.
  */
 export async function readCgroupStats(mode: CgroupMode, dirFor: ControllerDirFinder): Promise<CgroupStats | undefined> {
-  const timestampNanos = BigInt(Date.now()) * 1_000_000n;
+  const timestampNanos = nowNanos();
   if (mode === 'v2') {
     const dir = mountedDir(dirFor, 'memory');
     const files: V2Files = {

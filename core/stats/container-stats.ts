@@ -6,6 +6,7 @@ import type { FsUsage } from '../images/fs-usage';
 import type { CgroupStats } from '../tokens';
 import { cpuUsage, memoryUsage, swapUsage, u64 } from './cgroup-usage';
 import type { StatsSources } from './stats-sources';
+import { nowNanos } from '../clock/unix-nanos';
 
 // CRI ContainerStats of one container: its attributes; CPU, memory and swap from its cgroup; the
 // writable layer (the overlay upper directory) from disk. An exited container (its cgroup gone,
@@ -77,7 +78,7 @@ async function readCgroup(record: ContainerRecord, sources: StatsSources, trackC
 }
 
 async function readWritableLayer(upperDir: string, sources: StatsSources): Promise<ContainerStatsInput['writableLayer']> {
-  const timestampNanos = BigInt(Date.now()) * 1_000_000n;
+  const timestampNanos = nowNanos();
   try {
     return { usage: await sources.diskUsage(upperDir), timestampNanos };
   } catch (error) {

@@ -10,6 +10,7 @@ import { cpuUsage, memoryUsage, processUsage, u64 } from './cgroup-usage';
 import { containerStatsMessage, readContainerStatsInput, type ContainerStatsInput } from './container-stats';
 import { defaultInterface, parseProcNetDev, type InterfaceCounters } from './proc-net-dev';
 import type { StatsSources } from './stats-sources';
+import { nowNanos } from '../clock/unix-nanos';
 
 // CRI PodSandboxStats (Linux): CPU, memory and process count of the pod cgroup (it holds every
 // container of the pod, so its counters include theirs); network counters read inside the pod's
@@ -106,7 +107,7 @@ async function readPodCgroup(sandbox: SandboxRecord, sources: StatsSources, trac
 export async function readPodNetwork(sandbox: SandboxRecord, sources: StatsSources, podPids: readonly number[] = []): Promise<PodSandboxStatsInput['network']> {
   const netns = sandbox.namespaces.network;
   if (netns === 'host' || sandbox.state !== 'SANDBOX_READY' || !fs.existsSync(netns)) return undefined;
-  const timestampNanos = BigInt(Date.now()) * 1_000_000n;
+  const timestampNanos = nowNanos();
   try {
     return { interfaces: parseProcNetDev(await sources.procNetDev(netns, podPids)), timestampNanos };
   } catch (error) {
