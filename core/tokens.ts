@@ -1,31 +1,83 @@
+import type Database from 'better-sqlite3';
 import type { DaemonConfig as DaemonConfigShape } from '../config/daemon-config-schema';
-import type { Logger as LoggerShape } from './log/logger';
-import type { MetadataStore as MetadataStoreShape } from './store/metadata-store';
-import type { RuntimeRegistry as RuntimeRegistryShape } from './runtime/runtime-registry';
-import type { ImageService as ImageServiceShape } from './images/image-service';
-import type { ContainerService as ContainerServiceShape } from './containers/container-service';
-import type { SandboxService as SandboxServiceShape } from './pods/sandbox-service';
-import type { EventBus as EventBusShape } from './events/event-bus';
+import type { ContainerRecord } from './containers/container-record';
+import type { ContainerConfig__Output } from './cri/generated/runtime/v1/ContainerConfig';
+import type { LinuxContainerResources__Output } from './cri/generated/runtime/v1/LinuxContainerResources';
+import type { PodSandboxConfig__Output } from './cri/generated/runtime/v1/PodSandboxConfig';
+import type { ImageFsUsage, ImageRecord, PullProgress } from './images/image-types';
+import type { RegistryCredentials } from './images/registry/registry-credentials';
+import type { SandboxRecord } from './pods/sandbox-record';
+import type { OciRuntime } from './runtime/oci-runtime';
+import type { Readiness } from './runtime/readiness';
+import { defineToken } from './plugin/token';
 
-// Injection tokens, each beside the interface of the same name, so `@inject(CgroupDriver)
-// driver: CgroupDriver` reads as one thing. Bindings are made per daemon in its own child
-// container (core/daemon/create-daemon.ts); nothing registers on import.
+// The contracts between the core, the built-in plugins and third-party plugins: each injection
+// token beside the interface of the same name, so `@inject(CgroupDriver) driver: CgroupDriver`
+// reads as one thing. This file imports types only, and never an implementation: the
+// implementations import it.
+//
+// Tokens are `Symbol.for('caisson.<name>')`, registered in the process-wide symbol table, so a
+// plugin that bundles its own copy of Caisson's API still names the same binding.
+// Bindings are made per daemon in its own child container (core/daemon/create-daemon.ts) or by
+// the plugin that declares the token in its manifest's `provides`; nothing registers on import.
 
-/** The effective daemon configuration (daemon.json with defaults filled in). */
+/** The effective daemon configuration (daemon.json with defaults filled in). Bound by the core. */
 export type DaemonConfig = DaemonConfigShape;
-export const DaemonConfig: unique symbol = Symbol('DaemonConfig');
+export const DaemonConfig = defineToken<DaemonConfig>('DaemonConfig');
 
-/** The daemon's logger; plugins get a child named after them in their context. */
-export type Logger = LoggerShape;
-export const Logger: unique symbol = Symbol('Logger');
+/** A structured logger; plugins get a child named after them in their context. Bound by the core. */
+export interface Logger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+  /** A logger whose lines name `component` (for example a plugin's identity). */
+  child(component: string): Logger;
+}
+export const Logger = defineToken<Logger>('Logger');
 
-/** The transactional metadata store under `graph` (sandboxes, containers, daemon facts). */
-export type MetadataStore = MetadataStoreShape;
-export const MetadataStore: unique symbol = Symbol('MetadataStore');
+/**
+ * The transactional metadata store under `graph`: records are JSON documents keyed by ID, each
+ * write on disk before the call returns. Bound by the core.
+ */
+export interface MetadataStore {
+  getMeta(key: string): string | undefined;
+  setMeta(key: string, value: string): void;
+  putSandbox(id: string, record: object): void;
+  deleteSandbox(id: string): void;
+  putContainer(id: string, sandboxId: string, record: object): void;
+  deleteContainer(id: string): void;
+  getSandbox<T>(id: string): T | undefined;
+  listSandboxes<T>(): T[];
+  getContainer<T>(id: string): T | undefined;
+  listContainers<T>(sandboxId?: string): T[];
+  sandboxIds(): string[];
+  containerIds(): string[];
+  /** IDs of the containers whose record names this image (so it is not removed under them). */
+  containersUsingImage(imageId: string): string[];
+  /** Runs `work` in one transaction: every write in it is durable together, or none is. */
+  transaction<T>(work: () => T): T;
+  /** The SQLite connection, for stores of the core's own tables (images). */
+  readonly connection: Database.Database;
+  close(): void;
+}
+export const MetadataStore = defineToken<MetadataStore>('MetadataStore');
 
-/** Every OCI runtime the runtime plugins registered, by name (`runtimes` in daemon.json). */
-export type RuntimeRegistry = RuntimeRegistryShape;
-export const RuntimeRegistry: unique symbol = Symbol('RuntimeRegistry');
+/**
+ * Every OCI runtime the runtime plugins registered, by name (`runtimes` in daemon.json), and
+ * the CRI runtime handler mapping of `cri-runtimes`. Bound by the core; runtime plugins register
+ * into it during their init.
+ */
+export interface RuntimeRegistry {
+  /** Adds a runtime; a second runtime of the same name fails naming both plugins. */
+  register(plugin: string, runtime: OciRuntime): void;
+  names(): string[];
+  /** The runtime named by `default-runtime`. */
+  defaultOne(): OciRuntime;
+  /** The runtime for a CRI runtime handler: "" is the default, else `cri-runtimes`, else a runtime name. */
+  forHandler(handler: string): OciRuntime;
+}
+export const RuntimeRegistry = defineToken<RuntimeRegistry>('RuntimeRegistry');
 
 /** The value CRI's RuntimeConfig reports for a driver. */
 export type CriCgroupDriver = 'SYSTEMD' | 'CGROUPFS';
@@ -63,6 +115,7 @@ export interface CgroupDriver {
   /** Releases what the driver keeps for a removed container (systemd: leftover scopes). */
   releaseContainer?(containerId: string): Promise<void>;
 }
+export const CgroupDriver = defineToken<CgroupDriver>('CgroupDriver');
 
 /** What a cgroup says of its processes' use of CPU, memory and pids. */
 export interface CgroupStats {
@@ -85,14 +138,8 @@ export interface CgroupStats {
   };
   readonly pids: number;
 }
-export const CgroupDriver: unique symbol = Symbol('CgroupDriver');
 
-/** Readiness of one part of the node, as CRI's RuntimeCondition carries it. */
-export interface Readiness {
-  readonly ready: boolean;
-  readonly reason: string;
-  readonly message: string;
-}
+export type { Readiness } from './runtime/readiness';
 
 /** What the network plugin is told about a pod it wires or unwires. */
 export interface PodNetworkRequest {
@@ -122,9 +169,9 @@ export interface NetworkPlugin {
   /** Verifies the pod's wiring (CNI CHECK) where the network asks for it; answers what was found, throws on failure. */
   checkPod?(pod: PodNetworkRequest): Promise<string>;
 }
-export const NetworkPlugin: unique symbol = Symbol('NetworkPlugin');
+export const NetworkPlugin = defineToken<NetworkPlugin>('NetworkPlugin');
 
-/** Facts about the running daemon for Version, Status verbose info and `caisson info`. */
+/** Facts about the running daemon for Version, Status verbose info and `caisson info`. Bound by the core. */
 export interface DaemonInfo {
   readonly version: string;
   readonly startedAt: Date;
@@ -133,23 +180,81 @@ export interface DaemonInfo {
   /** RPC → contributing plugin (filled as plugins start). */
   handlerOwners(): Record<string, string>;
 }
-export const DaemonInfo: unique symbol = Symbol('DaemonInfo');
+export const DaemonInfo = defineToken<DaemonInfo>('DaemonInfo');
 
 /** Images: pull, look up, remove; the container service asks it for configs and layers. */
-export type ImageService = ImageServiceShape;
-export const ImageService: unique symbol = Symbol('ImageService');
+export interface ImageService {
+  /** Pulls (or finds in flight) an image and answers its record once it is complete on disk. */
+  pull(reference: string, credentials: RegistryCredentials, progress?: PullProgress): Promise<ImageRecord>;
+  /** By reference, ID or unique ID prefix; undefined when no image matches. */
+  find(text: string): ImageRecord | undefined;
+  list(): ImageRecord[];
+  /** The tags and digests that name an image. */
+  references(id: string): { repoTags: string[]; repoDigests: string[] };
+  /** The image's layer snapshots, top first, as overlay lower directories. */
+  lowerDirs(image: ImageRecord): string[];
+  /** Removes an image (FAILED_PRECONDITION while a container uses it). */
+  remove(text: string): void;
+  /** What the image store uses on disk. */
+  fsUsage(): Promise<ImageFsUsage>;
+}
+export const ImageService = defineToken<ImageService>('ImageService');
 
 /** Pod sandboxes: run, stop, remove, look up (bound by service.pods). */
-export type SandboxService = SandboxServiceShape;
-export const SandboxService: unique symbol = Symbol('SandboxService');
+export interface SandboxService {
+  run(config: PodSandboxConfig__Output, runtimeHandler: string): Promise<SandboxRecord>;
+  /** By full ID or a unique prefix; NOT_FOUND otherwise. */
+  get(id: string): SandboxRecord;
+  find(id: string): SandboxRecord | undefined;
+  list(): SandboxRecord[];
+  stop(id: string): Promise<void>;
+  remove(id: string): Promise<void>;
+  /** The network plugin's check of a ready pod (CNI CHECK), for verbose status. */
+  checkNetwork(id: string): Promise<string>;
+}
+export const SandboxService = defineToken<SandboxService>('SandboxService');
 
 /** Containers: create, start, stop, remove, look up (bound by service.pods). */
-export type ContainerService = ContainerServiceShape;
-export const ContainerService: unique symbol = Symbol('ContainerService');
+export interface ContainerService {
+  create(sandboxId: string, config: ContainerConfig__Output, sandboxConfig: PodSandboxConfig__Output | null): Promise<ContainerRecord>;
+  start(id: string): Promise<void>;
+  stop(id: string, timeoutSeconds: number): Promise<void>;
+  remove(id: string): Promise<void>;
+  /** Applies new CPU, memory, cpuset, hugepage and unified limits through the runtime. */
+  updateResources(id: string, resources: LinuxContainerResources__Output): Promise<void>;
+  reopenLog(id: string): Promise<void>;
+  /** By full ID or a unique prefix; NOT_FOUND otherwise. */
+  get(id: string): ContainerRecord;
+  find(id: string): ContainerRecord | undefined;
+  list(sandboxId?: string): ContainerRecord[];
+}
+export const ContainerService = defineToken<ContainerService>('ContainerService');
 
-/** Lifecycle events of containers and sandboxes, published by the services (bound by the core). */
-export type EventBus = EventBusShape;
-export const EventBus: unique symbol = Symbol('EventBus');
+/** What happened to a container (or, under the sandbox's ID, to a sandbox). */
+export type LifecycleEventType = 'CONTAINER_CREATED_EVENT' | 'CONTAINER_STARTED_EVENT' | 'CONTAINER_STOPPED_EVENT' | 'CONTAINER_DELETED_EVENT';
+
+export interface LifecycleEvent {
+  readonly type: LifecycleEventType;
+  /** The container's ID, or the sandbox's for a sandbox event. */
+  readonly containerId: string;
+  readonly sandboxId: string;
+  /** Nanoseconds since the epoch. */
+  readonly createdAtNanos: bigint;
+}
+
+export type LifecycleListener = (event: LifecycleEvent) => void;
+
+/**
+ * Lifecycle events of containers and sandboxes, published by the services in the order they
+ * happen, delivered synchronously; a listener that throws is logged and skipped. Bound by the core.
+ */
+export interface EventBus {
+  publish(event: LifecycleEvent): void;
+  /** Returns the function that unsubscribes. */
+  subscribe(listener: LifecycleListener): () => void;
+  readonly listenerCount: number;
+}
+export const EventBus = defineToken<EventBus>('EventBus');
 
 /** What the pod events plugin tells metrics: open GetContainerEvents streams, overflows, events sent (bound by events.pod-events). */
 export interface PodEventsStats {
@@ -157,4 +262,4 @@ export interface PodEventsStats {
   overflows(): number;
   published(): number;
 }
-export const PodEventsStats: unique symbol = Symbol('PodEventsStats');
+export const PodEventsStats = defineToken<PodEventsStats>('PodEventsStats');

@@ -1,5 +1,5 @@
 import { FailedPreconditionError } from '../errors';
-import type { MetadataStore } from '../store/metadata-store';
+import type { MetadataStore } from '../tokens';
 
 // One cgroup driver for the node's state. The first start records the driver in the metadata
 // store under `graph`; a later start with the other driver is refused while sandboxes or

@@ -3,20 +3,11 @@
 // Delivery is synchronous and in publish order, so a listener sees each container's events in
 // the order they happened; a listener that throws is logged and does not stop the others.
 
-export type LifecycleEventType = 'CONTAINER_CREATED_EVENT' | 'CONTAINER_STARTED_EVENT' | 'CONTAINER_STOPPED_EVENT' | 'CONTAINER_DELETED_EVENT';
+import type { EventBus as EventBusContract, LifecycleEvent, LifecycleListener } from '../tokens';
 
-export interface LifecycleEvent {
-  readonly type: LifecycleEventType;
-  /** The container's ID, or the sandbox's for a sandbox event. */
-  readonly containerId: string;
-  readonly sandboxId: string;
-  /** Nanoseconds since the epoch. */
-  readonly createdAtNanos: bigint;
-}
+export type { LifecycleEvent, LifecycleEventType, LifecycleListener } from '../tokens';
 
-export type LifecycleListener = (event: LifecycleEvent) => void;
-
-export class EventBus {
+export class EventBus implements EventBusContract {
   private readonly listeners = new Set<LifecycleListener>();
 
   constructor(private readonly onListenerError: (error: unknown) => void = () => undefined) {}
@@ -42,8 +33,4 @@ export class EventBus {
   get listenerCount(): number {
     return this.listeners.size;
   }
-}
-
-export function nowNanosBigint(): bigint {
-  return BigInt(Date.now()) * 1_000_000n;
 }

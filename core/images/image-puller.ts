@@ -22,17 +22,9 @@ import type { SnapshotStore } from './snapshot-store';
 
 const LAYER_CONCURRENCY = 3;
 
-export interface PullProgressEvent {
-  readonly reference: string;
-  /** Compressed layer bytes downloaded (or found present) so far, out of the image's total. */
-  readonly doneBytes: number;
-  readonly totalBytes: number;
-  /** Layers downloaded and unpacked. */
-  readonly layersDone: number;
-  readonly layers: number;
-}
+import type { PullProgress } from './image-types';
 
-export type PullProgress = (event: PullProgressEvent) => void;
+export type { PullProgress, PullProgressEvent } from './image-types';
 
 const PROGRESS_INTERVAL_MS = 200;
 

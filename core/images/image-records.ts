@@ -1,31 +1,11 @@
-import type { MetadataStore } from '../store/metadata-store';
-import type { ImageConfig } from './media-types';
+import type { MetadataStore } from '../tokens';
+import type { ImageRecord } from './image-types';
+
+export type { ImageRecord, LayerRecord } from './image-types';
 
 // Image metadata in the metadata store: one record per image (keyed by its ID, the config
 // digest) and the references that name it (tags and digests). A record is written only after all
 // of the image's content and snapshots exist, in one transaction with its references.
-
-export interface LayerRecord {
-  readonly digest: string;
-  readonly mediaType: string;
-  readonly size: number;
-  readonly diffId: string;
-  readonly chainId: string;
-}
-
-export interface ImageRecord {
-  /** The image ID: the digest of its config. */
-  readonly id: string;
-  readonly manifestDigest: string;
-  readonly manifestMediaType: string;
-  readonly config: ImageConfig;
-  readonly configSize: number;
-  readonly layers: readonly LayerRecord[];
-  /** Bytes of the image's content in the registry: manifest, config and compressed layers. */
-  readonly size: number;
-  readonly pulledAt: string;
-  readonly pinned: boolean;
-}
 
 export class ImageRecords {
   constructor(private readonly store: MetadataStore) {}

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { inject, injectable } from 'tsyringe';
 import { FailedPreconditionError } from '../errors';
-import { DaemonConfig, Logger, MetadataStore } from '../tokens';
+import { DaemonConfig, Logger, MetadataStore, type ImageService as ImageServiceContract } from '../tokens';
 import { ContentStore } from './content-store';
 import { directoryUsage, type FsUsage } from './fs-usage';
 import { parseImageReference, taggedName, formatReference, isDigest, type ImageReference } from './image-reference';
@@ -15,15 +15,14 @@ import { SnapshotStore } from './snapshot-store';
 // Content and snapshots live under <graph>/images; metadata in the daemon's metadata store.
 // Removing an image also removes the blobs and snapshots no other image uses.
 
-export interface ImageFsUsage extends FsUsage {
-  readonly mountpoint: string;
-  readonly timestamp: number;
-}
+import type { ImageFsUsage } from './image-types';
+
+export type { ImageFsUsage };
 
 const USAGE_CACHE_MS = 10_000;
 
 @injectable()
-export class ImageService {
+export class ImageService implements ImageServiceContract {
   readonly root: string;
   private readonly content: ContentStore;
   private readonly snapshots: SnapshotStore;

@@ -1,16 +1,11 @@
 import * as fs from 'node:fs';
 import type { LogLevel } from '../../config/daemon-config-schema';
+import type { Logger } from '../tokens';
 
 // A small leveled logger: one line per entry, "time level component: message key=value…".
 // Plugins get a child named after their identity, so every line says who wrote it.
 
-export interface Logger {
-  debug(message: string, fields?: Record<string, unknown>): void;
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-  child(component: string): Logger;
-}
+export type { Logger } from '../tokens';
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 

@@ -3,7 +3,7 @@ import { identityOf } from './plugin-manifest';
 
 /** Any manifest, whatever its config type (the loader validates config before init sees it). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyPluginManifest = PluginManifest<any>;
+export type AnyPluginManifest = PluginManifest<any, any>;
 
 /** Where a manifest came from, so every message can say which list or file to fix. */
 export type PluginOrigin = { readonly kind: 'given' } | { readonly kind: 'module'; readonly path: string };

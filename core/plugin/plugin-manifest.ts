@@ -1,9 +1,9 @@
-import type { DependencyContainer, InjectionToken } from 'tsyringe';
 import type { ZodType } from 'zod';
 import type { DaemonConfig } from '../../config/daemon-config-schema';
 import type { CriHandlerMap, CriRpcName } from '../cri/cri-handler-types';
 import type { CriCallObserver } from '../cri/handler-registry';
-import type { Logger } from '../log/logger';
+import type { Logger } from '../tokens';
+import type { Injected, Requirements, Token } from './token';
 
 // What a plugin is: a typed manifest. Its identity is `<type>.<id>` (runtime.runc,
 // cgroup-driver.systemd, events.pod-events). The loader reads every manifest before it runs any
@@ -25,22 +25,32 @@ export interface PluginSelection {
   readonly when: (config: DaemonConfig) => boolean;
 }
 
-export interface PluginManifest<TConfig = Record<string, unknown>> {
+export interface PluginManifest<TConfig = Record<string, unknown>, TRequires extends Requirements = Requirements> {
   /** Lower-case letters, digits and dashes; unique within its type. */
   readonly id: string;
   readonly type: PluginType;
   /**
-   * What must be initialised first: a plugin type (every enabled plugin of that type, at least
-   * one) or a full identity such as "cgroup-driver.systemd".
+   * What `init` receives: a name for each token this plugin needs (`{ driver: CgroupDriver }`),
+   * or `optional(token)` for one it can do without. Each token must be bound by the core or by an
+   * enabled plugin that lists it in `provides`; that plugin is initialised first.
    */
-  readonly requires?: readonly (PluginType | string)[];
+  readonly requires?: TRequires;
+  /** The tokens this plugin binds with `ctx.provide` (one provider per token per daemon). */
+  readonly provides?: readonly Token<unknown>[];
+  /**
+   * Plugins that must be initialised first though this one receives nothing from them: a plugin
+   * type (every enabled plugin of that type, at least one) or a full identity such as
+   * "cgroup-driver.systemd". (The pods service runs after every runtime plugin this way, since
+   * runtimes register themselves in the RuntimeRegistry.)
+   */
+  readonly after?: readonly (PluginType | string)[];
   /** Validates this plugin's section of daemon.json `plugin-config` (keyed by identity). */
   readonly configSchema?: ZodType<TConfig>;
   /** Built-ins that run only under some configuration say which key selects them. */
   readonly selectedBy?: PluginSelection;
   /** Runtime plugins: the runtime names they serve under this configuration. */
-  readonly provides?: (config: DaemonConfig) => readonly string[];
-  readonly init: (ctx: PluginContext<TConfig>) => void | Promise<void>;
+  readonly runtimes?: (config: DaemonConfig) => readonly string[];
+  readonly init: (ctx: PluginContext<TConfig>, required: Injected<TRequires>) => void | Promise<void>;
 }
 
 /** The handle a plugin gets in `init`: its configuration and the daemon's extension points. */
@@ -49,14 +59,12 @@ export interface PluginContext<TConfig = Record<string, unknown>> {
   /** This plugin's validated `plugin-config` section ({} when absent). */
   readonly config: TConfig;
   readonly daemonConfig: DaemonConfig;
-  /** A child of the daemon's container: resolves everything provided before this plugin. */
-  readonly container: DependencyContainer;
   readonly logger: Logger;
   /**
-   * Binds a value for every later plugin and service. A token can be bound once per daemon, and
-   * only during start-up: the second attempt fails naming both plugins.
+   * Binds a value for every later plugin and service. Only tokens listed in the manifest's
+   * `provides`, once per daemon, and only during start-up.
    */
-  provide<T>(token: InjectionToken<T>, value: T): void;
+  provide<T>(token: Token<T>, value: T): void;
   /** CRI contribution point: one handler per RPC across the whole daemon. */
   readonly cri: CriContribution;
   /** Runs at shutdown, in reverse plugin order; each hook runs once even if stop is called twice. */
@@ -70,7 +78,9 @@ export interface CriContribution {
 }
 
 /** Types a manifest; it only returns its argument, so defining a plugin has no side effects. */
-export function definePlugin<TConfig = Record<string, unknown>>(manifest: PluginManifest<TConfig>): PluginManifest<TConfig> {
+export function definePlugin<TConfig = Record<string, unknown>, TRequires extends Requirements = Record<never, never>>(
+  manifest: PluginManifest<TConfig, TRequires>,
+): PluginManifest<TConfig, TRequires> {
   return manifest;
 }
 

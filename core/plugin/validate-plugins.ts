@@ -3,6 +3,8 @@ import { formatConfigIssues } from '../../config/format-config-issues';
 import { PluginValidationError, ConfigError } from '../errors';
 import { describePlugin, type PluginEntry, type ResolvedPlugin } from './plugin-entry';
 import { identityOf, PluginType } from './plugin-manifest';
+import { isOptionalToken, requirementsOf, tokenName } from './token';
+import { CORE_TOKENS } from '../daemon/core-tokens';
 
 // Checks a whole set of plugin manifests against the configuration before any of them runs, and
 // returns the enabled ones in init order. The first problem found is thrown, worded so the
@@ -11,14 +13,15 @@ import { identityOf, PluginType } from './plugin-manifest';
 const ID_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
 const KNOWN_TYPES: readonly string[] = Object.values(PluginType);
 
-export function validatePlugins(entries: readonly PluginEntry[], config: DaemonConfig): ResolvedPlugin[] {
+export function validatePlugins(entries: readonly PluginEntry[], config: DaemonConfig, coreTokens: ReadonlySet<symbol> = CORE_TOKENS): ResolvedPlugin[] {
   entries.forEach(checkShape);
   checkDuplicates(entries);
   const enabled = entries.filter((entry) => entry.manifest.selectedBy?.when(config) ?? true);
   const configs = parsePluginConfigs(enabled, config);
   checkExactlyOneCgroupDriver(enabled);
   checkRuntimesProvided(enabled, config);
-  const order = initOrder(enabled);
+  const providers = tokenProviders(enabled, coreTokens);
+  const order = initOrder(enabled, providers, coreTokens);
   return order.map((entry) => {
     const identity = identityOf(entry.manifest);
     return { ...entry, identity, config: configs.get(identity) ?? {} };
@@ -43,6 +46,16 @@ function checkShape(entry: PluginEntry): void {
   }
   if (typeof manifest.init !== 'function') {
     throw new PluginValidationError(`plugin "${manifest.type}.${manifest.id}"${from} has no init function`);
+  }
+  const requires: unknown = manifest.requires;
+  const requirementOk = (value: unknown): boolean => typeof value === 'symbol' || (typeof value === 'object' && value !== null && typeof (value as { optional?: unknown }).optional === 'symbol');
+  if (requires !== undefined && (typeof requires !== 'object' || requires === null || Array.isArray(requires) || !Object.values(requires).every(requirementOk))) {
+    throw new PluginValidationError(
+      `plugin "${manifest.type}.${manifest.id}"${from} has "requires" that is not a map of names to tokens (e.g. { driver: CgroupDriver }); list plugins to start first in "after"`,
+    );
+  }
+  if (manifest.provides !== undefined && (!Array.isArray(manifest.provides) || !manifest.provides.every((token) => typeof token === 'symbol'))) {
+    throw new PluginValidationError(`plugin "${manifest.type}.${manifest.id}"${from} has "provides" that is not a list of tokens`);
   }
 }
 
@@ -108,7 +121,7 @@ function checkRuntimesProvided(enabled: readonly PluginEntry[], config: DaemonCo
   const providers = new Map<string, string[]>();
   for (const entry of enabled) {
     if (entry.manifest.type !== PluginType.Runtime) continue;
-    for (const name of entry.manifest.provides?.(config) ?? []) {
+    for (const name of entry.manifest.runtimes?.(config) ?? []) {
       providers.set(name, [...(providers.get(name) ?? []), identityOf(entry.manifest)]);
     }
   }
@@ -132,24 +145,55 @@ function checkRuntimesProvided(enabled: readonly PluginEntry[], config: DaemonCo
   }
 }
 
+/** Which enabled plugin binds each token its manifest `provides`: one per token, never a core one. */
+function tokenProviders(enabled: readonly PluginEntry[], coreTokens: ReadonlySet<symbol>): Map<symbol, string> {
+  const providers = new Map<symbol, string>();
+  for (const entry of enabled) {
+    const identity = identityOf(entry.manifest);
+    for (const token of entry.manifest.provides ?? []) {
+      if (coreTokens.has(token)) {
+        throw new PluginValidationError(`plugin "${identity}" provides ${tokenName(token)}, which the core binds itself`);
+      }
+      const first = providers.get(token);
+      if (first !== undefined && first !== identity) {
+        throw new PluginValidationError(`${tokenName(token)} is provided by both "${first}" and "${identity}"; a daemon binds it once`);
+      }
+      providers.set(token, identity);
+    }
+  }
+  return providers;
+}
+
 /** Dependencies first, otherwise in the given order; a cycle is reported with its path. */
-function initOrder(enabled: readonly PluginEntry[]): PluginEntry[] {
+function initOrder(enabled: readonly PluginEntry[], providers: ReadonlyMap<symbol, string>, coreTokens: ReadonlySet<symbol>): PluginEntry[] {
   const byIdentity = new Map(enabled.map((entry) => [identityOf(entry.manifest), entry]));
-  const dependencies = (entry: PluginEntry): string[] =>
-    (entry.manifest.requires ?? []).flatMap((requirement: string) => {
+  const required = (entry: PluginEntry): string[] =>
+    requirementsOf(entry.manifest.requires).flatMap(([name, requirement]) => {
+      const optional = isOptionalToken(requirement);
+      const token = optional ? requirement.optional : requirement;
+      const provider = providers.get(token);
+      if (provider !== undefined) return provider === identityOf(entry.manifest) ? [] : [provider];
+      if (optional || coreTokens.has(token)) return [];
+      throw new PluginValidationError(
+        `plugin "${identityOf(entry.manifest)}" requires ${tokenName(token)} (as "${name}"), which the core does not bind and no enabled plugin provides`,
+      );
+    });
+  const after = (entry: PluginEntry): string[] =>
+    (entry.manifest.after ?? []).flatMap((requirement: string) => {
       const identity = identityOf(entry.manifest);
       if (requirement.includes('.')) {
         if (!byIdentity.has(requirement)) {
-          throw new PluginValidationError(`plugin "${identity}" requires "${requirement}", which is not an enabled plugin`);
+          throw new PluginValidationError(`plugin "${identity}" runs after "${requirement}", which is not an enabled plugin`);
         }
         return [requirement];
       }
       const ofType = enabled.filter((other) => other.manifest.type === requirement).map((other) => identityOf(other.manifest));
       if (ofType.length === 0) {
-        throw new PluginValidationError(`plugin "${identity}" requires a "${requirement}" plugin, and none is enabled`);
+        throw new PluginValidationError(`plugin "${identity}" runs after a "${requirement}" plugin, and none is enabled`);
       }
       return ofType.filter((other) => other !== identity);
     });
+  const dependencies = (entry: PluginEntry): string[] => [...required(entry), ...after(entry)];
 
   const ordered: PluginEntry[] = [];
   const done = new Set<string>();

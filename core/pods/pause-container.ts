@@ -10,24 +10,15 @@ import { describeError } from '../errors';
 import { EMPTY_IMAGE_USERS } from '../oci/image-users';
 import type { OciRuntime } from '../runtime/runtime-registry';
 import type { CgroupDriver, DaemonConfig, ImageService, Logger } from '../tokens';
-import type { SandboxRecord } from './sandbox-record';
+import type { PauseContainer, SandboxRecord } from './sandbox-record';
+
+export type { PauseContainer } from './sandbox-record';
 
 // The pause container: with `pod-sandbox-image` set, a pod that shares one PID namespace gets it
 // from a pause container (the image's own entrypoint, normally /pause) instead of the small
 // unshare holder. It runs like any container (conmon + the pod's runtime) in the pod's pinned
 // network, IPC and UTS namespaces and in its own new PID namespace, which the pod's containers
 // then join. Ending it ends that namespace and every process in it.
-
-export interface PauseContainer {
-  readonly id: string;
-  /** The sandbox image's ID: an image a pause container runs cannot be removed. */
-  readonly imageId: string;
-  readonly pid: number;
-  readonly runtimeName: string;
-  readonly stateDir: string;
-  readonly graphDir: string;
-  readonly rootfs: string;
-}
 
 export interface PauseDependencies {
   readonly config: DaemonConfig;

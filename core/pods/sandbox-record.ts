@@ -1,5 +1,4 @@
 import type { PodSandboxConfig__Output } from '../cri/generated/runtime/v1/PodSandboxConfig';
-import type { PauseContainer } from './pause-container';
 
 // What the metadata store keeps of a sandbox: enough to answer status and list calls, to clean
 // it up, and to find it again after a daemon restart.
@@ -32,4 +31,16 @@ export interface SandboxRecord {
   /** The pod's IPs from the network plugin, primary first (empty on the host network or without one). */
   readonly ips?: readonly string[];
   readonly files: { readonly hostname: string; readonly hosts: string; readonly resolvConf: string; readonly shm: string };
+}
+
+/** The pause container of a pod whose PID namespace it holds (core/pods/pause-container.ts). */
+export interface PauseContainer {
+  readonly id: string;
+  /** The sandbox image's ID: an image a pause container runs cannot be removed. */
+  readonly imageId: string;
+  readonly pid: number;
+  readonly runtimeName: string;
+  readonly stateDir: string;
+  readonly graphDir: string;
+  readonly rootfs: string;
 }

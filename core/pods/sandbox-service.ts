@@ -4,8 +4,9 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { PodSandboxConfig__Output } from '../cri/generated/runtime/v1/PodSandboxConfig';
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError, describeError } from '../errors';
-import type { CgroupDriver, DaemonConfig, EventBus, ImageService, Logger, MetadataStore, NetworkPlugin, PodNetworkRequest, RuntimeRegistry } from '../tokens';
-import { nowNanosBigint, type LifecycleEventType } from '../events/event-bus';
+import type { CgroupDriver, DaemonConfig, EventBus, ImageService, Logger, MetadataStore, NetworkPlugin, PodNetworkRequest, RuntimeRegistry, SandboxService as SandboxServiceContract } from '../tokens';
+import type { LifecycleEventType } from '../tokens';
+import { nowNanos, nowNanosText } from '../clock/unix-nanos';
 import { startPauseContainer, stopPauseContainer } from './pause-container';
 import { pidHolderAlive, startPidHolder, stopPidHolder } from './pid-holder';
 import { checkDnsConfig, hostnameFile, hostsFile, resolvConf } from './pod-files';
@@ -30,11 +31,7 @@ export interface PodContainers {
   removeAll(sandboxId: string): Promise<void>;
 }
 
-export function nowNanos(): string {
-  return (BigInt(Date.now()) * 1_000_000n).toString();
-}
-
-export class SandboxService {
+export class SandboxService implements SandboxServiceContract {
   private containers: PodContainers | undefined;
 
   constructor(
@@ -50,7 +47,7 @@ export class SandboxService {
   ) {}
 
   private publish(type: LifecycleEventType, sandboxId: string): void {
-    this.events?.publish({ type, containerId: sandboxId, sandboxId, createdAtNanos: nowNanosBigint() });
+    this.events?.publish({ type, containerId: sandboxId, sandboxId, createdAtNanos: nowNanos() });
   }
 
   /** The container service, once it exists (it needs this service first). */
@@ -137,7 +134,7 @@ export class SandboxService {
         config,
         runtimeHandler,
         runtimeName: runtime.name,
-        createdAt: nowNanos(),
+        createdAt: nowNanosText(),
         state: 'SANDBOX_READY',
         dir,
         namespaces: {

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
+import type { MetadataStore as MetadataStoreContract } from '../tokens';
 
 // The daemon's metadata, in SQLite under `graph`. Every write is a transaction that is on disk
 // (WAL, synchronous=FULL) before the call returns, so an RPC that answers after a write has made
@@ -29,7 +30,7 @@ const MIGRATIONS: Record<number, string> = {
   `,
 };
 
-export class MetadataStore {
+export class MetadataStore implements MetadataStoreContract {
   private readonly db: Database.Database;
   private closed = false;
 

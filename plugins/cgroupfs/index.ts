@@ -11,6 +11,7 @@ export const cgroupfsPlugin = definePlugin({
   id: 'cgroupfs',
   type: PluginType.CgroupDriver,
   selectedBy: { key: 'systemd-cgroup', when: (config) => !config.systemdCgroup },
+  provides: [CgroupDriver],
   init(ctx) {
     const mode = detectCgroupMode();
     const parent = ctx.daemonConfig.cgroupParent || DEFAULT_PARENT;

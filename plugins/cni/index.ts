@@ -20,6 +20,7 @@ export const cniPlugin = definePlugin<z.infer<typeof configSchema>>({
   type: PluginType.Network,
   selectedBy: { key: 'network-plugin', when: (config) => config.networkPlugin === 'cni' },
   configSchema,
+  provides: [NetworkPlugin],
   init(ctx) {
     const { cniConfDir, cniBinDirs, state } = ctx.daemonConfig;
     if (ctx.config.writeDefaultNetwork === true) {

@@ -8,17 +8,15 @@ import { PodEventsService } from './pod-events-service';
 const configSchema = z.object({ 'buffer-size': z.number().int().min(1).default(1000) }).strict();
 
 /** events.pod-events: GetContainerEvents (the kubelet's evented PLEG), selected by "enable-pod-events". */
-export const podEventsPlugin = definePlugin<z.infer<typeof configSchema>>({
+export const podEventsPlugin = definePlugin({
   id: 'pod-events',
   type: PluginType.Events,
-  requires: ['service.pods'],
+  requires: { sandboxes: SandboxService, store: MetadataStore, bus: EventBus },
+  provides: [PodEventsStats],
   selectedBy: { key: 'enable-pod-events', when: (config) => config.enablePodEvents },
   // The manifest's type has input = output; a default makes the input optional, which is fine.
   configSchema: configSchema as unknown as z.ZodType<z.infer<typeof configSchema>>,
-  init(ctx) {
-    const sandboxes = ctx.container.resolve<SandboxService>(SandboxService);
-    const store = ctx.container.resolve<MetadataStore>(MetadataStore);
-    const bus = ctx.container.resolve<EventBus>(EventBus);
+  init(ctx, { sandboxes, store, bus }) {
     const bufferSize = ctx.config['buffer-size'] ?? 1000;
     const service = new PodEventsService({
       bufferSize,

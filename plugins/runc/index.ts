@@ -14,11 +14,9 @@ function runtimeEntries(config: DaemonConfig): [string, { path: string; runtimeA
 export const runcPlugin = definePlugin({
   id: 'runc',
   type: PluginType.Runtime,
-  requires: [PluginType.CgroupDriver],
-  provides: (config) => runtimeEntries(config).map(([name]) => name),
-  async init(ctx) {
-    const registry = ctx.container.resolve<RuntimeRegistry>(RuntimeRegistry);
-    const driver = ctx.container.resolve<CgroupDriver>(CgroupDriver);
+  requires: { registry: RuntimeRegistry, driver: CgroupDriver },
+  runtimes: (config) => runtimeEntries(config).map(([name]) => name),
+  async init(ctx, { registry, driver }) {
     for (const [name, entry] of runtimeEntries(ctx.daemonConfig)) {
       const root = runtimeRoot(ctx.daemonConfig.state, name);
       const runtime = new RuncRuntime(name, entry.path, entry.runtimeArgs, root, ctx.daemonConfig.systemdCgroup, driver);

@@ -13,6 +13,7 @@ export const systemdPlugin = definePlugin({
   id: 'systemd',
   type: PluginType.CgroupDriver,
   selectedBy: { key: 'systemd-cgroup', when: (config) => config.systemdCgroup },
+  provides: [CgroupDriver],
   async init(ctx) {
     // D-Bus (dbus-next and its XML parser) is loaded only when this driver is chosen: a daemon on
     // cgroupfs never holds it in memory.

@@ -7,7 +7,8 @@ import type { AnyPluginManifest } from '../../core/plugin/plugin-entry';
 import { PluginHost } from '../../core/plugin/plugin-host';
 import { definePlugin, PluginType } from '../../core/plugin/plugin-manifest';
 import { validatePlugins } from '../../core/plugin/validate-plugins';
-import { CgroupDriver } from '../../core/tokens';
+import { optional } from '../../core/plugin/token';
+import { CgroupDriver, NetworkPlugin } from '../../core/tokens';
 import { lockTestDriver } from '../support/lock-test-driver';
 
 // The plugin host with plugins written for the test: it records what ran, in which order.
@@ -31,12 +32,12 @@ describe('plugin host', () => {
   const journal: string[] = [];
   beforeEach(() => journal.splice(0));
 
-  const plugin = (id: string, type: PluginType, requires: string[] = [], extra: Partial<AnyPluginManifest> = {}): AnyPluginManifest =>
+  const plugin = (id: string, type: PluginType, after: string[] = [], extra: Partial<AnyPluginManifest> = {}): AnyPluginManifest =>
     definePlugin({
       id,
       type,
-      requires,
-      provides: type === PluginType.Runtime ? () => ['runc'] : undefined,
+      after,
+      runtimes: type === PluginType.Runtime ? () => ['runc'] : undefined,
       init(ctx) {
         journal.push(`init ${ctx.identity}`);
         ctx.onStop(() => {
@@ -92,23 +93,23 @@ describe('plugin host', () => {
     assert.ok(logs.some((line) => line.includes('plugin "runtime.rt" failed to stop cleanly: stuck')));
   });
 
-  it('binds a token once: a second binding names both plugins', async () => {
-    const provider = (id: string): AnyPluginManifest =>
-      plugin(id, id === 'fs' ? PluginType.CgroupDriver : PluginType.Service, id === 'fs' ? [] : ['cgroup-driver.fs'], {
-        init(ctx) {
-          ctx.provide(CgroupDriver, fakeDriver);
-        },
-      });
-    const { host, plugins, container } = hostFor([provider('fs'), provider('intruder'), plugin('rt', PluginType.Runtime)]);
-    await assert.rejects(host.start(plugins), {
-      message: 'CgroupDriver is already bound by "cgroup-driver.fs"; plugin "service.intruder" cannot bind it again',
+  it('refuses a binding the manifest does not declare in "provides"', async () => {
+    const undeclared = plugin('fs', PluginType.CgroupDriver, [], {
+      init(ctx) {
+        ctx.provide(CgroupDriver, fakeDriver);
+      },
     });
-    assert.equal(container.resolve(CgroupDriver), fakeDriver);
+    const { host, plugins, container } = hostFor([undeclared, plugin('rt', PluginType.Runtime)]);
+    await assert.rejects(host.start(plugins), {
+      message: 'plugin "cgroup-driver.fs" binds CgroupDriver without listing it in its manifest\'s "provides"',
+    });
+    assert.equal(container.isRegistered(CgroupDriver), false);
   });
 
   it('refuses bindings after start-up', async () => {
     let late: ((value: CgroupDriver) => void) | undefined;
     const lateBinder = plugin('late', PluginType.Service, [], {
+      provides: [CgroupDriver],
       init(ctx) {
         late = (value) => ctx.provide(CgroupDriver, value);
       },
@@ -146,16 +147,21 @@ describe('plugin host', () => {
     });
   });
 
-  it('gives each plugin a child container that sees earlier bindings', async () => {
-    let seen: CgroupDriver | undefined;
-    const fs = plugin('fs', PluginType.CgroupDriver, [], { init: (ctx) => ctx.provide(CgroupDriver, fakeDriver) });
-    const reader = plugin('reader', PluginType.Service, [PluginType.CgroupDriver], {
-      init(ctx) {
-        seen = ctx.container.resolve<CgroupDriver>(CgroupDriver);
+  it('injects what "requires" names, bound by an earlier plugin, and undefined for an unbound optional token', async () => {
+    let seen: { driver: CgroupDriver; network: unknown } | undefined;
+    const fs = plugin('fs', PluginType.CgroupDriver, [], { provides: [CgroupDriver], init: (ctx) => ctx.provide(CgroupDriver, fakeDriver) });
+    const reader = definePlugin({
+      id: 'reader',
+      type: PluginType.Service,
+      requires: { driver: CgroupDriver, network: optional(NetworkPlugin) },
+      init(_ctx, injected) {
+        seen = injected;
       },
     });
     const { host, plugins } = hostFor([reader, plugin('rt', PluginType.Runtime), fs]);
     await host.start(plugins);
-    assert.equal(seen, fakeDriver);
+    assert.equal(seen?.driver, fakeDriver);
+    assert.equal(seen?.network, undefined);
+    assert.ok(seen && 'network' in seen, 'the optional name is present, as undefined');
   });
 });

@@ -6,11 +6,9 @@ import { checkpointContainerHandler } from './checkpoint-container';
 export const checkpointPlugin = definePlugin({
   id: 'checkpoint',
   type: PluginType.Service,
-  requires: ['service.pods'],
+  requires: { containers: ContainerService, config: DaemonConfig },
   selectedBy: { key: 'enable-criu-support', when: (config) => config.enableCriuSupport },
-  init(ctx) {
-    const containers = ctx.container.resolve<ContainerService>(ContainerService);
-    const config = ctx.container.resolve<DaemonConfig>(DaemonConfig);
+  init(ctx, { containers, config }) {
     ctx.cri.handle('CheckpointContainer', checkpointContainerHandler({ containers, config }));
   },
 });

@@ -6,10 +6,8 @@ import { execSyncHandler } from './exec-sync';
 export const execPlugin = definePlugin({
   id: 'exec',
   type: PluginType.Service,
-  requires: ['service.pods'],
-  init(ctx) {
-    const containers = ctx.container.resolve<ContainerService>(ContainerService);
-    const runtimes = ctx.container.resolve<RuntimeRegistry>(RuntimeRegistry);
+  requires: { containers: ContainerService, runtimes: RuntimeRegistry },
+  init(ctx, { containers, runtimes }) {
     ctx.cri.handle('ExecSync', execSyncHandler(containers, runtimes));
   },
 });

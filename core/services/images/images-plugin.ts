@@ -1,6 +1,6 @@
 import { ImageService as ImageServiceImpl } from '../../images/image-service';
 import { definePlugin, PluginType } from '../../plugin/plugin-manifest';
-import { ImageService } from '../../tokens';
+import { DaemonConfig, ImageService, Logger, MetadataStore } from '../../tokens';
 import { imageFsInfoHandler } from './image-fs-info';
 import { imageStatusHandler } from './image-status';
 import { listImagesHandler } from './list-images';
@@ -12,8 +12,10 @@ import { removeImageHandler } from './remove-image';
 export const imagesPlugin = definePlugin({
   id: 'images',
   type: PluginType.Image,
-  init(ctx) {
-    const images = ctx.container.resolve(ImageServiceImpl);
+  requires: { config: DaemonConfig, store: MetadataStore, logger: Logger },
+  provides: [ImageService],
+  init(ctx, { config, store, logger }) {
+    const images = new ImageServiceImpl(config, store, logger);
     images.recover();
     ctx.provide(ImageService, images);
     ctx.cri.handle('PullImage', pullImageHandler(images));

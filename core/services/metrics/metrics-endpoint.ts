@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { PluginContext } from '../../plugin/plugin-manifest';
 import { defaultStatsSources } from '../../stats/stats-sources';
-import { CgroupDriver, ContainerService, ImageService, PodEventsStats, SandboxService } from '../../tokens';
+import type { CgroupDriver, ContainerService, ImageService, PodEventsStats, SandboxService } from '../../tokens';
 import { listPodSandboxMetricsHandler } from '../stats/list-pod-sandbox-metrics';
 import { criCallMetrics } from './cri-call-metrics';
 import { objectMetrics } from './object-metrics';
@@ -14,25 +14,34 @@ import { resourceMetrics } from './resource-metrics';
 // pod events streams, the process (RSS, heap, event-loop lag: prom-client's default metrics,
 // prefixed caisson_), and the containers' and pods' resource metrics from ListPodSandboxMetrics.
 
-export async function startMetricsEndpoint(ctx: PluginContext): Promise<void> {
-  const { container } = ctx;
+/** What the endpoint reads: the manifest's `requires` in metrics-plugin.ts. */
+export interface MetricsSources {
+  readonly sandboxes: SandboxService;
+  readonly containers: ContainerService;
+  readonly images: ImageService;
+  readonly driver: CgroupDriver;
+  readonly podEvents: PodEventsStats | undefined;
+}
+
+export async function startMetricsEndpoint(ctx: PluginContext, sources: MetricsSources): Promise<void> {
+  const { sandboxes, containers, images, driver, podEvents } = sources;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'caisson_' });
   const onCall = criCallMetrics(registry);
   const objects = objectMetrics(registry, {
-    sandboxes: container.resolve<SandboxService>(SandboxService),
-    containers: container.resolve<ContainerService>(ContainerService),
-    images: container.resolve<ImageService>(ImageService),
-    podEvents: () => (container.isRegistered(PodEventsStats, true) ? container.resolve<PodEventsStats>(PodEventsStats) : undefined),
+    sandboxes,
+    containers,
+    images,
+    podEvents: () => podEvents,
   });
   ctx.cri.observe((call) => {
     onCall(call);
     if (call.rpc === 'PullImage' && call.code === 'OK') objects.pulled(String((call.response as { image_ref?: string } | undefined)?.image_ref ?? ''));
   });
   const listMetrics = listPodSandboxMetricsHandler({
-    containers: container.resolve<ContainerService>(ContainerService),
-    sandboxes: container.resolve<SandboxService>(SandboxService),
-    sources: defaultStatsSources(container.resolve<CgroupDriver>(CgroupDriver)),
+    containers,
+    sandboxes,
+    sources: defaultStatsSources(driver),
   });
   const resources = resourceMetrics(registry, () => listMetrics({}, { apiVersion: 'v1', signal: new AbortController().signal }) as never);
 

@@ -1,4 +1,6 @@
 import { definePlugin, PluginType } from '../../plugin/plugin-manifest';
+import { optional } from '../../plugin/token';
+import { CgroupDriver, ContainerService, ImageService, PodEventsStats, SandboxService } from '../../tokens';
 
 /**
  * service.metrics: a Prometheus /metrics endpoint on "metrics-address":"metrics-port" (iSulad's
@@ -8,10 +10,16 @@ import { definePlugin, PluginType } from '../../plugin/plugin-manifest';
 export const metricsPlugin = definePlugin({
   id: 'metrics',
   type: PluginType.Service,
-  requires: ['service.pods', 'image.images'],
+  requires: {
+    sandboxes: SandboxService,
+    containers: ContainerService,
+    images: ImageService,
+    driver: CgroupDriver,
+    podEvents: optional(PodEventsStats),
+  },
   selectedBy: { key: 'metrics-port', when: (config) => config.metricsPort !== 0 },
-  async init(ctx) {
+  async init(ctx, services) {
     const { startMetricsEndpoint } = await import('./metrics-endpoint');
-    await startMetricsEndpoint(ctx);
+    await startMetricsEndpoint(ctx, services);
   },
 });

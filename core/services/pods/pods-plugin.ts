@@ -1,6 +1,7 @@
 import { ContainerService as ContainerServiceImpl } from '../../containers/container-service';
 import { SandboxService as SandboxServiceImpl } from '../../pods/sandbox-service';
 import { definePlugin, PluginType } from '../../plugin/plugin-manifest';
+import { optional } from '../../plugin/token';
 import { CgroupDriver, ContainerService, DaemonConfig, EventBus, ImageService, Logger, MetadataStore, NetworkPlugin, RuntimeRegistry, SandboxService } from '../../tokens';
 import { containerStatusHandler } from './container-status';
 import { createContainerHandler } from './create-container';
@@ -20,18 +21,21 @@ import { updateContainerResourcesHandler } from './update-container-resources';
 export const podsPlugin = definePlugin({
   id: 'pods',
   type: PluginType.Service,
-  requires: [PluginType.CgroupDriver, PluginType.Runtime, 'image.images'],
-  init(ctx) {
-    const { container } = ctx;
-    const config = container.resolve<DaemonConfig>(DaemonConfig);
-    const store = container.resolve<MetadataStore>(MetadataStore);
-    const driver = container.resolve<CgroupDriver>(CgroupDriver);
-    const runtimes = container.resolve<RuntimeRegistry>(RuntimeRegistry);
-    const logger = container.resolve<Logger>(Logger);
-    const images = container.resolve<ImageService>(ImageService);
-    const network = (): NetworkPlugin | undefined => (container.isRegistered(NetworkPlugin, true) ? container.resolve<NetworkPlugin>(NetworkPlugin) : undefined);
-    const events = container.resolve<EventBus>(EventBus);
-    const sandboxes = new SandboxServiceImpl(config, store, driver, runtimes, images, logger.child('pods'), network, events);
+  requires: {
+    config: DaemonConfig,
+    store: MetadataStore,
+    driver: CgroupDriver,
+    runtimes: RuntimeRegistry,
+    logger: Logger,
+    images: ImageService,
+    network: optional(NetworkPlugin),
+    events: EventBus,
+  },
+  provides: [SandboxService, ContainerService],
+  // Runtime plugins register their runtimes in the RuntimeRegistry during their own init.
+  after: [PluginType.Runtime],
+  init(ctx, { config, store, driver, runtimes, logger, images, network, events }) {
+    const sandboxes = new SandboxServiceImpl(config, store, driver, runtimes, images, logger.child('pods'), () => network, events);
     const containers = new ContainerServiceImpl({
       config,
       store,

@@ -1,4 +1,5 @@
 import { definePlugin, PluginType } from '../../plugin/plugin-manifest';
+import { optional } from '../../plugin/token';
 import { CgroupDriver, DaemonConfig, DaemonInfo, Logger, MetadataStore, NetworkPlugin, RuntimeRegistry } from '../../tokens';
 import { runtimeConfigHandler } from './runtime-config';
 import { statusHandler } from './status';
@@ -9,24 +10,30 @@ import { versionHandler } from './version';
 export const runtimeInfoPlugin = definePlugin({
   id: 'runtime-info',
   type: PluginType.Service,
-  requires: [PluginType.CgroupDriver, PluginType.Runtime],
-  init(ctx) {
-    const { container } = ctx;
-    const driver = container.resolve<CgroupDriver>(CgroupDriver);
-    const store = container.resolve<MetadataStore>(MetadataStore);
-    const info = container.resolve<DaemonInfo>(DaemonInfo);
+  requires: {
+    driver: CgroupDriver,
+    store: MetadataStore,
+    info: DaemonInfo,
+    logger: Logger,
+    runtimes: RuntimeRegistry,
+    config: DaemonConfig,
+    network: optional(NetworkPlugin),
+  },
+  // Status reports every runtime, so they must have registered first.
+  after: [PluginType.Runtime],
+  init(ctx, { driver, store, info, logger, runtimes, config, network }) {
     ctx.cri.handle('Version', versionHandler(info));
     ctx.cri.handle('RuntimeConfig', runtimeConfigHandler(driver));
-    ctx.cri.handle('UpdateRuntimeConfig', updateRuntimeConfigHandler(store, container.resolve<Logger>(Logger)));
+    ctx.cri.handle('UpdateRuntimeConfig', updateRuntimeConfigHandler(store, logger));
     ctx.cri.handle(
       'Status',
       statusHandler({
-        runtimes: container.resolve<RuntimeRegistry>(RuntimeRegistry),
+        runtimes,
         driver,
-        config: container.resolve<DaemonConfig>(DaemonConfig),
+        config,
         info,
         store,
-        network: () => (container.isRegistered(NetworkPlugin, true) ? container.resolve<NetworkPlugin>(NetworkPlugin) : undefined),
+        network: () => network,
       }),
     );
   },

@@ -12,14 +12,9 @@ import { podSandboxStatsHandler } from './pod-sandbox-stats';
 export const statsPlugin = definePlugin({
   id: 'stats',
   type: PluginType.Service,
-  requires: ['service.pods'],
-  init(ctx) {
-    const { container } = ctx;
-    const deps = {
-      containers: container.resolve<ContainerService>(ContainerService),
-      sandboxes: container.resolve<SandboxService>(SandboxService),
-      sources: defaultStatsSources(container.resolve<CgroupDriver>(CgroupDriver)),
-    };
+  requires: { containers: ContainerService, sandboxes: SandboxService, driver: CgroupDriver },
+  init(ctx, { containers, sandboxes, driver }) {
+    const deps = { containers, sandboxes, sources: defaultStatsSources(driver) };
     ctx.cri.handle('ContainerStats', containerStatsHandler(deps));
     ctx.cri.handle('ListContainerStats', listContainerStatsHandler(deps));
     ctx.cri.handle('PodSandboxStats', podSandboxStatsHandler(deps));
