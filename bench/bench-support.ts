@@ -5,7 +5,7 @@ import { CriClient } from '../cli/cri-client';
 import type { DaemonConfigFile } from '../config/daemon-config-schema';
 import { validateDaemonConfig } from '../config/load-config';
 import { createDaemon } from '../core/daemon/create-daemon';
-import { runProgram } from '../core/exec/run-program';
+import { runProgram } from '../core/host-programs/run-program';
 import { createLogger } from '../core/log/logger';
 import { builtinPlugins } from '../plugins/builtins';
 import { runtimeRoot } from '../plugins/runc/runc-runtime';

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { CriClient } from '../cli/cri-client';
-import { runProgram } from '../core/exec/run-program';
+import { runProgram } from '../core/host-programs/run-program';
 import { busyboxBaseLayer, pushImage } from '../test/support/images/image-builder';
 import { BUSYBOX_CONFIG } from '../test/support/images/standard-images';
 import { startBusyboxRegistry } from '../test/support/busybox-registry';

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { CriClient } from '../cli/cri-client';
-import { runProgram } from '../core/exec/run-program';
+import { runProgram } from '../core/host-programs/run-program';
 import { containerConfig, podConfig, runPod, startContainer } from '../test/support/pod-fixtures';
 import { makeTempRoot } from '../test/support/temp-root';
 import {

@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { CriClient } from '../cli/cri-client';
 import { validateDaemonConfig } from '../config/load-config';
 import { createDaemon } from '../core/daemon/create-daemon';
-import { runProgram } from '../core/exec/run-program';
+import { runProgram } from '../core/host-programs/run-program';
 import { unpackLayer } from '../core/images/layer-unpacker';
 import { createLogger } from '../core/log/logger';
 import { builtinPlugins } from '../plugins/builtins';

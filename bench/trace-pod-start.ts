@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { CriClient } from '../cli/cri-client';
-import { runProgram } from '../core/exec/run-program';
+import { runProgram } from '../core/host-programs/run-program';
 import { startBusyboxRegistry } from '../test/support/busybox-registry';
 import { makeTempRoot } from '../test/support/temp-root';
 import { startCaisson } from './bench-engines';

@@ -1,5 +1,5 @@
-import { findExecutable } from '../exec/find-executable';
-import { runProgram } from '../exec/run-program';
+import { findExecutable } from '../host-programs/find-executable';
+import { runProgram } from '../host-programs/run-program';
 import { ProgramError } from '../errors';
 
 // Whether CRIU can checkpoint on this host: `criu check` asks the kernel for every feature CRIU

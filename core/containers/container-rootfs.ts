@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { runProgram } from '../exec/run-program';
+import { runProgram } from '../host-programs/run-program';
 import { isMountPoint } from '../pods/pod-shm';
 
 // A container's root filesystem: an overlay of the image's layer snapshots (read-only lower

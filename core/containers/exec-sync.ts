@@ -8,8 +8,8 @@ import { DeadlineExceededError, FailedPreconditionError, InvalidArgumentError, P
 import type { OciProcess, OciSpec } from '../oci/oci-spec';
 import type { OciRuntime } from '../runtime/runtime-registry';
 import type { ContainerRecord } from './container-record';
-import { CappedBuffer } from '../exec/capped-buffer';
-import { readPidFile } from '../exec/pid-file';
+import { CappedBuffer } from '../host-programs/capped-buffer';
+import { readPidFile } from '../host-programs/pid-file';
 import { EXEC_SYNC_MAX_OUTPUT_BYTES, splitOutputBudget } from './exec-output-budget';
 
 // ExecSync: runs a command in a running container with the runtime's exec (`runc exec --process`),

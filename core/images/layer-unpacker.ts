@@ -5,7 +5,7 @@ import * as zlib from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import { Duplex, Readable, Writable } from 'node:stream';
 import { DataLossError, ProgramError } from '../errors';
-import { runProgram } from '../exec/run-program';
+import { runProgram } from '../host-programs/run-program';
 import { DigestingStream } from './digest';
 import type { LayerCompression } from './media-types';
 

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { runProgram } from '../exec/run-program';
+import { runProgram } from '../host-programs/run-program';
 import { digestHex } from './digest';
 import { fsyncPath } from '../store/fsync-path';
 

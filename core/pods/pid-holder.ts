@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { findExecutable } from '../exec/find-executable';
-import { runProgram } from '../exec/run-program';
+import { findExecutable } from '../host-programs/find-executable';
+import { runProgram } from '../host-programs/run-program';
 
 // A pod-level PID namespace needs a living init: containers can only join a PID namespace whose
 // first process is alive. The holder is `unshare --pid --fork --kill-child pause infinity`,

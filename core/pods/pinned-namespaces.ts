@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describeError, InvalidArgumentError } from '../errors';
-import { runProgram } from '../exec/run-program';
+import { runProgram } from '../host-programs/run-program';
 import { isMountPoint, POD_SHM_MOUNT_OPTIONS } from './pod-shm';
 
 // A pod's network, IPC and UTS namespaces, pinned as bind-mounted files (util-linux

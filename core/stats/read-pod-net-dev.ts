@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { runProgram } from '../exec/run-program';
+import { runProgram } from '../host-programs/run-program';
 
 // /proc/net/dev (parsed by proc-net-dev.ts) as seen inside a pod's network namespace.
 // /proc/<pid>/net shows the network namespace of that process, so when a process of the pod is

@@ -11,7 +11,7 @@ import { exitCodeStatus, failureStatus, type KubeStatus } from './channel-protoc
 import { NO_CONTROL, type RemoteCommand, type StdioControl, type StdioSink } from './remote-command';
 import { startTtyExec } from './tty-exec-process';
 import { DEFAULT_TERMINAL_SIZE, ttyProcessSpec } from './tty-process-spec';
-import { readPidFile } from '../exec/pid-file';
+import { readPidFile } from '../host-programs/pid-file';
 import { whenDrained } from './stream-drain';
 
 // One exec (the Exec RPC's command, started when the client opens the streaming URL): it runs

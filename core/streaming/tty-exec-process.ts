@@ -2,7 +2,7 @@ import type { IPty } from 'node-pty';
 import { exitCodeStatus, failureStatus, type KubeStatus } from './channel-protocol';
 import { NO_CONTROL, type StdioControl, type StdioSink, type TerminalSize } from './remote-command';
 import { isUsableTerminalSize } from './tty-process-spec';
-import { readPidFile } from '../exec/pid-file';
+import { readPidFile } from '../host-programs/pid-file';
 
 // An exec with a TTY. The runtime's exec runs in the foreground (no --detach, no console socket)
 // with `terminal: true` in its process file, under a pseudo-terminal of ours (node-pty), as CRI-O

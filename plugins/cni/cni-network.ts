@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ProgramError, describeError } from '../../core/errors';
-import { runProgram } from '../../core/exec/run-program';
+import { runProgram } from '../../core/host-programs/run-program';
 import type { Logger } from '../../core/log/logger';
 import type { NetworkPlugin, PodNetworkRequest, Readiness } from '../../core/tokens';
 import { findPluginBinary, loadNetwork, type CniNetworkList } from './cni-config';

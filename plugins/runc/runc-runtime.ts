@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { describeError, ProgramError } from '../../core/errors';
-import { findExecutable } from '../../core/exec/find-executable';
-import { runProgram } from '../../core/exec/run-program';
+import { findExecutable } from '../../core/host-programs/find-executable';
+import { runProgram } from '../../core/host-programs/run-program';
 import type { AttachSession, AttachSessionEvents } from '../../core/runtime/attach-session';
 import type { ContainerRuntimePaths, CreateContainerOptions, OciRuntime, RuntimeContainerState } from '../../core/runtime/runtime-registry';
 import type { CgroupDriver, Readiness } from '../../core/tokens';

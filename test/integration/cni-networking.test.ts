@@ -5,7 +5,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { CriClient } from '../../cli/cri-client';
-import { runProgram } from '../../core/exec/run-program';
+import { runProgram } from '../../core/host-programs/run-program';
 import { busyboxBaseLayer, pushImage } from '../support/images/image-builder';
 import { BUSYBOX_CONFIG } from '../support/images/standard-images';
 import { containerConfig, podConfig, runPod, startContainer, waitForExit } from '../support/pod-fixtures';

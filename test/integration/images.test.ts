@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import type { CriClient } from '../../cli/cri-client';
-import { runProgram } from '../../core/exec/run-program';
+import { runProgram } from '../../core/host-programs/run-program';
 import { packageInfo } from '../../core/package-info';
 import { MetadataStore } from '../../core/store/metadata-store';
 import { busyboxBaseLayer, pushImage } from '../support/images/image-builder';

@@ -8,7 +8,7 @@ import { BUSYBOX_CONFIG } from '../support/images/standard-images';
 import { containerConfig, criLogLines, podConfig, runPod, startContainer, waitForExit } from '../support/pod-fixtures';
 import type { TestRegistry } from '../support/registry/test-registry';
 import { makeTempRoot, removeTempRoot } from '../support/temp-root';
-import { runProgram } from '../../core/exec/run-program';
+import { runProgram } from '../../core/host-programs/run-program';
 import { useTestDaemons, type TestDaemon } from '../support/test-daemon';
 import { startBusyboxRegistry } from '../support/busybox-registry';
 

@@ -10,7 +10,7 @@ import { containerConfig, podConfig, runPod, startContainer } from '../support/p
 import type { TestRegistry } from '../support/registry/test-registry';
 import { makeTempRoot, removeTempRoot } from '../support/temp-root';
 import { useTestDaemons } from '../support/test-daemon';
-import { findExecutable } from '../../core/exec/find-executable';
+import { findExecutable } from '../../core/host-programs/find-executable';
 
 // The real Go client against Caisson's SPDY/3.1 streaming server: kubectl (client-go,
 // apimachinery's httpstream/spdy, moby/spdystream) talks to a fake API server on 127.0.0.1,

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { runProgram } from '../../core/exec/run-program';
+import { runProgram } from '../../core/host-programs/run-program';
 import { busyboxBaseLayer, hostPlatform, MEDIA_TYPES, pushImage, sha256 } from '../support/images/image-builder';
 import { buildLayerTar, listLayerTar } from '../support/images/layer-tar';
 import { BUSYBOX_CONFIG, pushStandardImages } from '../support/images/standard-images';

@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { runProgram } from '../../core/exec/run-program';
+import { runProgram } from '../../core/host-programs/run-program';
 
 // Host state that CNI tests change, snapshotted before and put back after (even on failure):
 // test bridges, the iptables rules and chains portmap adds (CNI-HOSTPORT-*, CNI-DN-*), and the

@@ -6,7 +6,7 @@ import { createDaemon, type Daemon } from '../../core/daemon/create-daemon';
 import { createLogger, type Logger } from '../../core/log/logger';
 import type { AnyPluginManifest } from '../../core/plugin/plugin-entry';
 import { builtinPlugins } from '../../plugins/builtins';
-import { runProgram } from '../../core/exec/run-program';
+import { runProgram } from '../../core/host-programs/run-program';
 import { CriClient } from '../../cli/cri-client';
 import { makeTempRoot, removeTempRoot } from './temp-root';
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { runProgram } from '../../core/exec/run-program';
+import { runProgram } from '../../core/host-programs/run-program';
 
 describe('runProgram', () => {
   it('returns stdout and stderr of a program that succeeds', async () => {

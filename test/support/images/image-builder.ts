@@ -2,7 +2,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { runProgram } from '../../../core/exec/run-program';
+import { runProgram } from '../../../core/host-programs/run-program';
 import { makeTempRoot, removeTempRoot } from '../temp-root';
 import { RegistryClient, type RegistryTarget } from '../registry/registry-client';
 import { buildLayerTar, type LayerEntry } from './layer-tar';

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { runProgram } from '../../../core/exec/run-program';
+import { runProgram } from '../../../core/host-programs/run-program';
 
 // Self-signed certificates for the test registry: its HTTPS certificate for 127.0.0.1 and the
 // token server's signing certificate, made with openssl in the registry's temporary root.

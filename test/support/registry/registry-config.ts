@@ -1,7 +1,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { runProgram } from '../../../core/exec/run-program';
+import { runProgram } from '../../../core/host-programs/run-program';
 import type { CertFiles } from './certificates';
 import { TOKEN_ISSUER, TOKEN_SERVICE, type TokenServer } from './token-server';
 
