@@ -5,7 +5,7 @@ import {
   resizeControlLine,
   stdinPackets,
 } from '../../plugins/runc/conmon-attach-protocol';
-import { checkAttachable, validateAttachRequest } from '../../core/services/streaming/attach-handler';
+import { checkAttachable, validateAttachRequest } from '../../core/services/streaming/attach';
 import type { ContainerRecord } from '../../core/containers/container-record';
 import { conmonAttachEndpoints } from '../../plugins/runc/conmon';
 

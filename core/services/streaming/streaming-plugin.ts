@@ -1,9 +1,9 @@
 import { definePlugin, PluginType } from '../../plugin/plugin-manifest';
 import { StreamingServer } from '../../streaming/streaming-server';
 import { ContainerService, RuntimeRegistry, SandboxService } from '../../tokens';
-import { attachHandler } from './attach-handler';
-import { execHandler } from './exec-handler';
-import { portForwardHandler } from './port-forward-handler';
+import { attachHandler } from './attach';
+import { execHandler } from './exec';
+import { portForwardHandler } from './port-forward';
 
 /**
  * service.streaming: the streaming server (daemon.json `websocket-server-listening-port` and
@@ -12,11 +12,8 @@ import { portForwardHandler } from './port-forward-handler';
 export const streamingPlugin = definePlugin({
   id: 'streaming',
   type: PluginType.Service,
-  requires: ['service.pods'],
-  async init(ctx) {
-    const containers = ctx.container.resolve<ContainerService>(ContainerService);
-    const sandboxes = ctx.container.resolve<SandboxService>(SandboxService);
-    const runtimes = ctx.container.resolve<RuntimeRegistry>(RuntimeRegistry);
+  requires: { containers: ContainerService, sandboxes: SandboxService, runtimes: RuntimeRegistry },
+  async init(ctx, { containers, sandboxes, runtimes }) {
     const onError = (error: unknown): void => ctx.logger.warn('streaming session failed', { error: error instanceof Error ? error.message : String(error) });
     const host = ctx.daemonConfig.websocketServerListeningAddress;
     const server = new StreamingServer({ port: ctx.daemonConfig.websocketServerListeningPort, host, onError });

@@ -11,7 +11,7 @@ import type { StreamingServer } from '../../streaming/streaming-server';
 import { serveRemoteCommand } from '../../streaming/ws-remote-command';
 
 // Attach: validates the request against the container and answers a single-use URL on the
-// streaming server; the session connects to the container's conmon when the client opens it.
+// streaming server; the session attaches through the container's runtime when the client opens it.
 
 export function attachHandler(
   containers: ContainerService,

@@ -2,7 +2,7 @@ import type { UnaryCriHandler } from '../../cri/cri-handler-types';
 import type { PortForwardRequest__Output } from '../../cri/generated/runtime/v1/PortForwardRequest';
 import type { PortForwardResponse } from '../../cri/generated/runtime/v1/PortForwardResponse';
 import { FailedPreconditionError, InvalidArgumentError } from '../../errors';
-import type { SandboxService } from '../../pods/sandbox-service';
+import type { SandboxService } from '../../tokens';
 import { servePortForward, type RelayHelper } from '../../streaming/port-forward-session';
 import { servePortForwardSpdy } from '../../streaming/spdy-port-forward-session';
 import type { StreamingServer } from '../../streaming/streaming-server';

@@ -1,9 +1,9 @@
-import type { ContainerService } from '../../containers/container-service';
+import type { ContainerService } from '../../tokens';
 import type { UnaryCriHandler } from '../../cri/cri-handler-types';
 import type { ExecRequest__Output } from '../../cri/generated/runtime/v1/ExecRequest';
 import type { ExecResponse } from '../../cri/generated/runtime/v1/ExecResponse';
 import { FailedPreconditionError, InvalidArgumentError } from '../../errors';
-import type { RuntimeRegistry } from '../../runtime/runtime-registry';
+import type { RuntimeRegistry } from '../../tokens';
 import { execCommand, type ExecTarget } from '../../streaming/exec-process';
 import { serveRemoteCommandSpdy } from '../../streaming/spdy-remote-command';
 import { serveRemoteCommand } from '../../streaming/ws-remote-command';
