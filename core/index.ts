@@ -1,14 +1,9 @@
-// Caisson's public API for engine builders and plugin authors. Everything a third-party plugin
-// or an embedding program needs is exported here; the rest of core/ is internal.
-import 'reflect-metadata';
-
+// Caisson's public API for engine builders (published as `caisson`): create and run a daemon from
+// a configuration and a plugin list, and load daemon.json. It re-exports the whole plugin API
+// (core/plugin-api.ts, `caisson/plugin`); the built-in plugin list is `caisson/builtins`
+// (plugins/builtins.ts). The rest of core/ is internal.
+export * from './plugin-api';
 export { createDaemon, type Daemon, type DaemonOptions } from './daemon/create-daemon';
-export { definePlugin, identityOf, PluginType, type PluginContext, type PluginManifest, type PluginSelection } from './plugin/plugin-manifest';
-export type { AnyPluginManifest } from './plugin/plugin-entry';
-export type { CallInfo, CriHandlerMap, CriRequest, CriRpcName, CriStream, StreamingCriHandler, UnaryCriHandler } from './cri/cri-handler-types';
-export type { OciRuntime } from './runtime/runtime-registry';
-export * from './tokens';
-export * from './errors';
 export { loadDaemonConfig, validateDaemonConfig, DEFAULT_CONFIG_FILE } from '../config/load-config';
 export { DEFAULT_CONFIG } from '../config/defaults';
 export type { DaemonConfigFile } from '../config/daemon-config-schema';

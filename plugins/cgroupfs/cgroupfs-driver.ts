@@ -1,8 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CGROUP_ROOT, type CgroupMode } from '../../core/cgroup/cgroup-mode';
-import { controllerDirIn, readCgroupStats } from '../../core/cgroup/read-cgroup-stats';
-import type { CgroupDriver, CgroupStats } from '../../core/tokens';
+import { CGROUP_ROOT, controllerDirIn, readCgroupStats, type CgroupDriver, type CgroupMode, type CgroupStats } from '../../core/plugin-api';
 import { cgroupfsContainerPath, cgroupfsPodCgroup } from './cgroupfs-paths';
 
 /** The cgroupfs driver: runc writes cgroup directories itself, at the paths this driver gives. */

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { InvalidArgumentError } from '../../core/errors';
+import { InvalidArgumentError } from '../../core/plugin-api';
 
 // cgroupfs paths, pure. A pod's cgroup is the kubelet's `cgroup_parent` (for example
 // /kubepods/burstable/pod<uid>) when given, else `<cgroup-parent>/<sandbox id>`; a container's

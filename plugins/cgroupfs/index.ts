@@ -1,6 +1,4 @@
-import { detectCgroupMode } from '../../core/cgroup/cgroup-mode';
-import { definePlugin, PluginType } from '../../core/plugin/plugin-manifest';
-import { CgroupDriver } from '../../core/tokens';
+import { CgroupDriver, definePlugin, detectCgroupMode, PluginType } from '../../core/plugin-api';
 import { CgroupfsDriver } from './cgroupfs-driver';
 
 /** Parent of pod cgroups when neither the pod nor daemon.json `cgroup-parent` names one. */

@@ -1,10 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { ProgramError, describeError } from '../../core/errors';
-import { runProgram } from '../../core/host-programs/run-program';
-import type { Logger } from '../../core/log/logger';
-import type { NetworkPlugin, PodNetworkRequest, Readiness } from '../../core/tokens';
+import { describeError, ProgramError, runProgram, type Logger, type NetworkPlugin, type PodNetworkRequest, type Readiness } from '../../core/plugin-api';
 import { findPluginBinary, loadNetwork, type CniNetworkList } from './cni-config';
 import { cniEnvironment, parseCniError, parseResult, pluginInput, versionPassesPrevResultOnDel, type CniCommand } from './cni-protocol';
 

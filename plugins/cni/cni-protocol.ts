@@ -1,4 +1,4 @@
-import type { PodNetworkRequest } from '../../core/tokens';
+import type { PodNetworkRequest } from '../../core/plugin-api';
 import type { CniNetworkList, CniPluginConf } from './cni-config';
 
 // The CNI protocol, pure: the environment and stdin of a plugin call, and the reading of what a

@@ -1,7 +1,6 @@
 import * as path from 'node:path';
 import { z } from 'zod';
-import { definePlugin, PluginType } from '../../core/plugin/plugin-manifest';
-import { NetworkPlugin } from '../../core/tokens';
+import { definePlugin, NetworkPlugin, PluginType } from '../../core/plugin-api';
 import { CniNetwork } from './cni-network';
 import { writeDefaultNetwork } from './default-network';
 

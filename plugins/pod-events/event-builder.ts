@@ -1,10 +1,4 @@
-import type { ContainerEventResponse } from '../../core/cri/generated/runtime/v1/ContainerEventResponse';
-import type { PodSandboxStatus } from '../../core/cri/generated/runtime/v1/PodSandboxStatus';
-import type { ContainerRecord } from '../../core/containers/container-record';
-import type { LifecycleEvent } from '../../core/events/event-bus';
-import type { SandboxRecord } from '../../core/pods/sandbox-record';
-import { containerStatusMessage } from '../../core/services/pods/container-messages';
-import { podSandboxStatusMessage } from '../../core/services/pods/sandbox-messages';
+import { containerStatusMessage, podSandboxStatusMessage, type ContainerEventResponse, type ContainerRecord, type LifecycleEvent, type PodSandboxStatus, type SandboxRecord } from '../../core/plugin-api';
 
 // Turns a lifecycle event into the ContainerEventResponse the kubelet's evented PLEG reads: the
 // pod's status and all its containers' statuses, taken right when the event is published (so

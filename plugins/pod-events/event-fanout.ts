@@ -1,4 +1,4 @@
-import { ResourceExhaustedError } from '../../core/errors';
+import { ResourceExhaustedError } from '../../core/plugin-api';
 
 // Fan-out of one ordered event stream to any number of subscribers, each with a bounded queue.
 // A subscriber gets every item published while it is subscribed, in order, once. One that falls

@@ -1,6 +1,4 @@
-import type { StreamingCriHandler } from '../../core/cri/cri-handler-types';
-import type { ContainerEventResponse } from '../../core/cri/generated/runtime/v1/ContainerEventResponse';
-import type { GetEventsRequest__Output } from '../../core/cri/generated/runtime/v1/GetEventsRequest';
+import type { ContainerEventResponse, GetEventsRequest__Output, StreamingCriHandler } from '../../core/plugin-api';
 import type { Subscription } from './event-fanout';
 
 /** What GetContainerEvents needs of the plugin's service (pod-events-service.ts). */

@@ -1,8 +1,5 @@
 import { z } from 'zod';
-import type { ContainerRecord } from '../../core/containers/container-record';
-import { definePlugin, PluginType } from '../../core/plugin/plugin-manifest';
-import type { SandboxRecord } from '../../core/pods/sandbox-record';
-import { EventBus, MetadataStore, PodEventsStats, SandboxService } from '../../core/tokens';
+import { definePlugin, EventBus, MetadataStore, PluginType, PodEventsStats, SandboxService, type ContainerRecord, type SandboxRecord } from '../../core/plugin-api';
 import { PodEventsService } from './pod-events-service';
 
 const configSchema = z.object({ 'buffer-size': z.number().int().min(1).default(1000) }).strict();

@@ -1,6 +1,4 @@
-import type { ContainerEventResponse } from '../../core/cri/generated/runtime/v1/ContainerEventResponse';
-import type { LifecycleEvent } from '../../core/events/event-bus';
-import type { Logger } from '../../core/log/logger';
+import type { ContainerEventResponse, LifecycleEvent, Logger } from '../../core/plugin-api';
 import { PodEventBuilder, type PodStateSource } from './event-builder';
 import { EventFanout, type Subscription } from './event-fanout';
 import { getContainerEventsHandler, type ContainerEventStreams } from './get-container-events';

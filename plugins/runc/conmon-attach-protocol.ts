@@ -1,4 +1,4 @@
-import type { TerminalSize } from '../../core/streaming/remote-command';
+import type { TerminalSize } from '../../core/plugin-api';
 
 // What conmon (2.x, started with --full-attach) offers an attaching client, as pure functions:
 // - `<bundle>/attach`, an AF_UNIX SOCK_SEQPACKET socket. Every packet conmon sends is one read of

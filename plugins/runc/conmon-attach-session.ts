@@ -1,5 +1,4 @@
-import type { AttachSession, AttachSessionEvents } from '../../core/runtime/attach-session';
-import type { TerminalSize } from '../../core/streaming/remote-command';
+import type { AttachSession, AttachSessionEvents, TerminalSize } from '../../core/plugin-api';
 import { parseAttachPacket, resizeControlLine, stdinPackets, type ConmonAttachEndpoints } from './conmon-attach-protocol';
 import { connectAttachSocket } from './conmon-attach-socket';
 import { ControlFifo } from './conmon-control-fifo';

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { SeqpacketSocket as SeqpacketSocketType } from 'node-unix-socket';
-import { describeError } from '../../core/errors';
+import { describeError } from '../../core/plugin-api';
 
 // A client connection to conmon's attach socket (SOCK_SEQPACKET, which Node's net module cannot
 // open, hence node-unix-socket). Thin: it connects, hands over whole packets, and says when the

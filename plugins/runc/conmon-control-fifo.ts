@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { describeError } from '../../core/errors';
+import { describeError } from '../../core/plugin-api';
 
 // Writes lines to conmon's control FIFO (`<bundle>/ctl`). conmon keeps the read end open for its
 // whole life, so the FIFO opens at once; it is opened non-blocking all the same, so that a FIFO

@@ -1,8 +1,7 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { describeError } from '../../core/errors';
-import type { CreateContainerOptions } from '../../core/runtime/runtime-registry';
+import { describeError, type CreateContainerOptions } from '../../core/plugin-api';
 import type { ConmonAttachEndpoints } from './conmon-attach-protocol';
 
 // Starting a container under conmon: conmon forks away (so the daemon is never the container's

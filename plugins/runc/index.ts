@@ -1,6 +1,4 @@
-import type { DaemonConfig } from '../../config/daemon-config-schema';
-import { definePlugin, PluginType } from '../../core/plugin/plugin-manifest';
-import { CgroupDriver, RuntimeRegistry } from '../../core/tokens';
+import { CgroupDriver, definePlugin, PluginType, RuntimeRegistry, type DaemonConfig } from '../../core/plugin-api';
 import { RuncRuntime, runtimeRoot } from './runc-runtime';
 
 /** The runtime named "runc" unless daemon.json `runtimes` redefines it. */

@@ -1,10 +1,5 @@
 import * as path from 'node:path';
-import { describeError, ProgramError } from '../../core/errors';
-import { findExecutable } from '../../core/host-programs/find-executable';
-import { runProgram } from '../../core/host-programs/run-program';
-import type { AttachSession, AttachSessionEvents } from '../../core/runtime/attach-session';
-import type { ContainerRuntimePaths, CreateContainerOptions, OciRuntime, RuntimeContainerState } from '../../core/runtime/runtime-registry';
-import type { CgroupDriver, Readiness } from '../../core/tokens';
+import { describeError, findExecutable, ProgramError, runProgram, type AttachSession, type AttachSessionEvents, type CgroupDriver, type ContainerRuntimePaths, type CreateContainerOptions, type OciRuntime, type Readiness, type RuntimeContainerState } from '../../core/plugin-api';
 import { conmonAttachEndpoints, launchUnderConmon, reopenConmonLog } from './conmon';
 import { openConmonAttachSession } from './conmon-attach-session';
 

@@ -1,7 +1,4 @@
-import { detectCgroupMode } from '../../core/cgroup/cgroup-mode';
-import { describeError } from '../../core/errors';
-import { definePlugin, PluginType } from '../../core/plugin/plugin-manifest';
-import { CgroupDriver } from '../../core/tokens';
+import { CgroupDriver, definePlugin, describeError, detectCgroupMode, PluginType } from '../../core/plugin-api';
 import type { SystemdBus } from './systemd-bus';
 import { SystemdDriver } from './systemd-driver';
 

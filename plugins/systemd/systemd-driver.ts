@@ -1,9 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { CGROUP_ROOT, type CgroupMode } from '../../core/cgroup/cgroup-mode';
-import { controllerDirIn, readCgroupStats } from '../../core/cgroup/read-cgroup-stats';
-import type { CgroupDriver, CgroupStats } from '../../core/tokens';
+import { CGROUP_ROOT, controllerDirIn, readCgroupStats, type CgroupDriver, type CgroupMode, type CgroupStats } from '../../core/plugin-api';
 import type { SystemdBus } from './systemd-bus';
 import { systemdCgroupDir, systemdContainerPath, systemdPodCgroup } from './systemd-paths';
 

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { InvalidArgumentError } from '../../core/errors';
+import { InvalidArgumentError } from '../../core/plugin-api';
 
 // systemd cgroup names, pure. A pod's cgroup is a slice (kubelet sends
 // kubepods-burstable-pod<uid>.slice); a container's cgroupsPath for runc --systemd-cgroup is
