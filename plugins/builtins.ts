@@ -15,7 +15,10 @@ import { systemdPlugin } from './systemd';
 
 // Every built-in plugin, listed once, explicitly (as containerd's builtins.go). Which of them run
 // is decided by daemon.json (each plugin's `selectedBy`); third-party plugins come from daemon.json
-// `plugins`. Engine builders pass `[...builtinPlugins, ...theirs]` to createDaemon.
+// `plugins`. Engine builders pass `[...builtinPlugins, ...theirs]` to createDaemon. Published as
+// `caisson/builtins`, with the building blocks of built-ins that other plugins may reuse.
+
+export { createRuncRuntime, type RuncRuntimeOptions } from './runc/create-runc-runtime';
 
 export const builtinPlugins: readonly AnyPluginManifest[] = [
   cgroupfsPlugin,

@@ -66,7 +66,7 @@ class CaissonDaemon implements Daemon {
 
       const entries: PluginEntry[] = [
         ...this.options.plugins.map((manifest) => ({ manifest, origin: { kind: 'given' } as const })),
-        ...loadPluginModules(config.plugins, config.source),
+        ...(await loadPluginModules(config.plugins, config.source)),
       ];
       const plugins = validatePlugins(entries, config);
 

@@ -1,5 +1,5 @@
 import { CgroupDriver, definePlugin, PluginType, RuntimeRegistry, type DaemonConfig } from '../../core/plugin-api';
-import { RuncRuntime, runtimeRoot } from './runc-runtime';
+import { createRuncRuntime } from './create-runc-runtime';
 
 /** The runtime named "runc" unless daemon.json `runtimes` redefines it. */
 const BUILT_IN_RUNC = { path: 'runc', runtimeArgs: [] as readonly string[] };
@@ -16,8 +16,7 @@ export const runcPlugin = definePlugin({
   runtimes: (config) => runtimeEntries(config).map(([name]) => name),
   async init(ctx, { registry, driver }) {
     for (const [name, entry] of runtimeEntries(ctx.daemonConfig)) {
-      const root = runtimeRoot(ctx.daemonConfig.state, name);
-      const runtime = new RuncRuntime(name, entry.path, entry.runtimeArgs, root, ctx.daemonConfig.systemdCgroup, driver);
+      const runtime = createRuncRuntime({ name, path: entry.path, runtimeArgs: entry.runtimeArgs, daemonConfig: ctx.daemonConfig, driver });
       registry.register(ctx.identity, runtime);
       const readiness = await runtime.checkReady();
       if (readiness.ready) ctx.logger.info(`runtime "${name}" ready`, runtime.describe());
