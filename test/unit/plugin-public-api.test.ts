@@ -49,4 +49,16 @@ describe('plugins use only the public plugin API', () => {
     const sample = "import { definePlugin } from '../../core/plugin-api';\nimport type { Logger } from '../../core/log/logger';\n";
     assert.deepEqual(specifiers(sample), ['../../core/plugin-api', '../../core/log/logger']);
   });
+
+  it('keeps core/ free of imports from plugins/ (the core depends on contracts, never on a plugin)', () => {
+    const CORE = path.join(ROOT, 'core');
+    const files = sourceFiles(CORE).filter((file) => !file.includes(`${path.sep}generated${path.sep}`));
+    assert.ok(files.length > 150, `expected the core's files, found ${files.length}`);
+    const offending = files.flatMap((file) =>
+      specifiers(fs.readFileSync(file, 'utf8'))
+        .filter((specifier) => specifier.startsWith('.') && path.resolve(path.dirname(file), specifier).startsWith(PLUGINS + path.sep))
+        .map((specifier) => `${path.relative(ROOT, file)} imports ${specifier}`),
+    );
+    assert.deepEqual(offending, []);
+  });
 });
