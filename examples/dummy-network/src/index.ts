@@ -1,0 +1,46 @@
+import * as path from 'node:path';
+import { z } from 'zod';
+import { definePlugin, NetworkPlugin, PluginType } from 'caisson/plugin';
+import { AddressBook } from './address-book';
+import { DummyNetwork } from './dummy-network';
+import { parseSubnet } from './subnet';
+
+// network.dummy: pod networking without a bridge, CNI or any traffic off the node. Each pod gets
+// a dummy eth0 with the lowest free address of a subnet. Runs when daemon.json says
+// "network-plugin": "dummy"; the built-in network.cni runs only for "cni", so at most one of them
+// provides NetworkPlugin.
+
+const DEFAULT_SUBNET = '10.213.0.0/24';
+
+// An optional key with its default applied in init, not zod `.default()`: definePlugin types
+// ctx.config after the schema's input, where a defaulted key still reads as possibly undefined.
+const configSchema = z
+  .object({
+    /** Pods' addresses come from here (never the network address, .1 or the broadcast address). */
+    subnet: z
+      .string()
+      .superRefine((text, check) => {
+        const parsed = parseSubnet(text);
+        if (typeof parsed === 'string') check.addIssue({ code: z.ZodIssueCode.custom, message: parsed });
+      })
+      .optional(),
+  })
+  .strict();
+
+export const caissonPlugin = definePlugin({
+  id: 'dummy',
+  type: PluginType.Network,
+  configSchema,
+  selectedBy: { key: 'network-plugin', when: (config) => config.networkPlugin === 'dummy' },
+  // The sandbox service asks for NetworkPlugin (optionally); listing it here makes this plugin
+  // start before it, and lets ctx.provide bind it.
+  provides: [NetworkPlugin],
+  init(ctx) {
+    const subnet = parseSubnet(ctx.config.subnet ?? DEFAULT_SUBNET);
+    // The schema already refused a bad subnet; this narrows the type.
+    if (typeof subnet === 'string') throw new Error(subnet);
+    const book = new AddressBook(path.join(ctx.daemonConfig.state, 'dummy-network', 'addresses.json'));
+    ctx.provide(NetworkPlugin, new DummyNetwork({ subnet, book, logger: ctx.logger }));
+    ctx.logger.info(`network plugin dummy: pods get addresses of ${subnet.text}`);
+  },
+});
