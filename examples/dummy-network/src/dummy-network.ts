@@ -4,15 +4,21 @@ import type { Logger, NetworkPlugin, PodNetworkRequest, ProgramResult, Readiness
 import type { AddressBook } from './address-book';
 import type { Subnet } from './subnet';
 
-// network.dummy's NetworkPlugin: each pod gets a `dummy` link named eth0 in its own network
-// namespace, with the pod's address on it. A dummy link has no peer, so nothing the pod sends
-// leaves its namespace: the pod has an address to report and to bind to, and no route out.
+// network.dummy's NetworkPlugin: each pod gets a `dummy` link (or `ifb`, see LINK_TYPES) named
+// eth0 in its own network namespace, with the pod's address on it. Such a link has no peer, so
+// nothing the pod sends leaves its namespace: the pod has an address to report and to bind to,
+// and no route out.
 
 const LINK = 'eth0';
+
+/** Link kinds without a peer: what is sent through them is dropped. */
+export const LINK_TYPES = ['dummy', 'ifb'] as const;
+export type LinkType = (typeof LINK_TYPES)[number];
 const IP_TIMEOUT_MS = 10_000;
 
 export interface DummyNetworkOptions {
   readonly subnet: Subnet;
+  readonly linkType: LinkType;
   readonly book: AddressBook;
   readonly logger: Logger;
 }
@@ -32,11 +38,11 @@ export class DummyNetwork implements NetworkPlugin {
   }
 
   async setUpPod(pod: PodNetworkRequest): Promise<{ readonly ips: readonly string[] }> {
-    const { subnet, book, logger } = this.options;
+    const { subnet, linkType, book, logger } = this.options;
     const address = book.assign(pod.sandboxId, subnet);
     let linkAdded = false;
     try {
-      await this.ip(pod, ['link', 'add', LINK, 'type', 'dummy']);
+      await this.ip(pod, ['link', 'add', LINK, 'type', linkType]);
       linkAdded = true;
       await this.ip(pod, ['addr', 'add', `${address}/${subnet.prefix}`, 'dev', LINK]);
       await this.ip(pod, ['link', 'set', LINK, 'up']);
@@ -46,7 +52,9 @@ export class DummyNetwork implements NetworkPlugin {
         await this.ip(pod, ['link', 'del', LINK]).catch((undoError: unknown) => logger.warn(`dummy: ${LINK} of sandbox ${pod.sandboxId} was not removed: ${describeError(undoError)}`));
       }
       book.release(pod.sandboxId);
-      throw new Error(`dummy: cannot wire pod ${pod.namespace}/${pod.name} with ${address}/${subnet.prefix}: ${describeError(error)}`, { cause: error });
+      const unknownType = !linkAdded && /Unknown device type/.test(describeError(error));
+      const hint = unknownType ? `; this kernel has no ${linkType} links: set "linkType" in "plugin-config"."network.dummy" to another of ${LINK_TYPES.join(', ')}` : '';
+      throw new Error(`dummy: cannot wire pod ${pod.namespace}/${pod.name} with ${address}/${subnet.prefix}: ${describeError(error)}${hint}`, { cause: error });
     }
     logger.info(`pod ${pod.namespace}/${pod.name} has ${address}/${subnet.prefix} on ${LINK}`, { sandbox: pod.sandboxId });
     return { ips: [address] };
@@ -76,7 +84,7 @@ export class DummyNetwork implements NetworkPlugin {
     if (seen !== `${expected}/${subnet.prefix}`) {
       throw new Error(`dummy: ${LINK} of sandbox ${pod.sandboxId} has ${seen ?? 'no IPv4 address'}; expected ${expected}/${subnet.prefix}`);
     }
-    return `${LINK} ${seen} (dummy link)`;
+    return `${LINK} ${seen} (${this.options.linkType} link)`;
   }
 
   /** `ip` run inside the pod's network namespace. */

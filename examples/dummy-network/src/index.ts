@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { definePlugin, NetworkPlugin, PluginType } from 'caisson/plugin';
 import { AddressBook } from './address-book';
-import { DummyNetwork } from './dummy-network';
+import { DummyNetwork, LINK_TYPES } from './dummy-network';
 import { parseSubnet } from './subnet';
 
 // network.dummy: pod networking without a bridge, CNI or any traffic off the node. Each pod gets
@@ -12,10 +12,15 @@ import { parseSubnet } from './subnet';
 
 const DEFAULT_SUBNET = '10.213.0.0/24';
 
-// An optional key with its default applied in init, not zod `.default()`: definePlugin types
+// Optional keys with their defaults applied in init, not zod `.default()`: definePlugin types
 // ctx.config after the schema's input, where a defaulted key still reads as possibly undefined.
 const configSchema = z
   .object({
+    /**
+     * The kind of link: "dummy" (default), or "ifb" for kernels built without dummy links (some VM
+     * kernels). Both have no peer and drop what is sent through them.
+     */
+    linkType: z.enum(LINK_TYPES).optional(),
     /** Pods' addresses come from here (never the network address, .1 or the broadcast address). */
     subnet: z
       .string()
@@ -40,7 +45,8 @@ export const caissonPlugin = definePlugin({
     // The schema already refused a bad subnet; this narrows the type.
     if (typeof subnet === 'string') throw new Error(subnet);
     const book = new AddressBook(path.join(ctx.daemonConfig.state, 'dummy-network', 'addresses.json'));
-    ctx.provide(NetworkPlugin, new DummyNetwork({ subnet, book, logger: ctx.logger }));
-    ctx.logger.info(`network plugin dummy: pods get addresses of ${subnet.text}`);
+    const linkType = ctx.config.linkType ?? 'dummy';
+    ctx.provide(NetworkPlugin, new DummyNetwork({ subnet, linkType, book, logger: ctx.logger }));
+    ctx.logger.info(`network plugin dummy: each pod gets eth0 (${linkType}) with an address of ${subnet.text}`);
   },
 });
