@@ -53,7 +53,8 @@ export class DummyNetwork implements NetworkPlugin {
       }
       book.release(pod.sandboxId);
       const unknownType = !linkAdded && /Unknown device type/.test(describeError(error));
-      const hint = unknownType ? `; this kernel has no ${linkType} links: set "linkType" in "plugin-config"."network.dummy" to another of ${LINK_TYPES.join(', ')}` : '';
+      const others = LINK_TYPES.filter((type) => type !== linkType).map((type) => `"${type}"`).join(' or ');
+      const hint = unknownType ? ` (this kernel makes no ${linkType} links: set "linkType" to ${others} in "plugin-config"."network.dummy")` : '';
       throw new Error(`dummy: cannot wire pod ${pod.namespace}/${pod.name} with ${address}/${subnet.prefix}: ${describeError(error)}${hint}`, { cause: error });
     }
     logger.info(`pod ${pod.namespace}/${pod.name} has ${address}/${subnet.prefix} on ${LINK}`, { sandbox: pod.sandboxId });
