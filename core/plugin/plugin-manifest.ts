@@ -1,4 +1,4 @@
-import type { ZodType } from 'zod';
+import type { ZodType, ZodTypeDef } from 'zod';
 import type { DaemonConfig } from '../../config/daemon-config-schema';
 import type { CriHandlerMap, CriRpcName } from '../cri/cri-handler-types';
 import type { CriCallObserver } from '../cri/handler-registry';
@@ -45,7 +45,7 @@ export interface PluginManifest<TConfig = Record<string, unknown>, TRequires ext
    */
   readonly after?: readonly (PluginType | string)[];
   /** Validates this plugin's section of daemon.json `plugin-config` (keyed by identity). */
-  readonly configSchema?: ZodType<TConfig>;
+  readonly configSchema?: ZodType<TConfig, ZodTypeDef, unknown>;
   /** Built-ins that run only under some configuration say which key selects them. */
   readonly selectedBy?: PluginSelection;
   /** Runtime plugins: the runtime names they serve under this configuration. */

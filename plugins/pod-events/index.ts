@@ -11,10 +11,9 @@ export const podEventsPlugin = definePlugin({
   requires: { sandboxes: SandboxService, store: MetadataStore, bus: EventBus },
   provides: [PodEventsStats],
   selectedBy: { key: 'enable-pod-events', when: (config) => config.enablePodEvents },
-  // The manifest's type has input = output; a default makes the input optional, which is fine.
-  configSchema: configSchema as unknown as z.ZodType<z.infer<typeof configSchema>>,
+  configSchema,
   init(ctx, { sandboxes, store, bus }) {
-    const bufferSize = ctx.config['buffer-size'] ?? 1000;
+    const bufferSize = ctx.config['buffer-size'];
     const service = new PodEventsService({
       bufferSize,
       logger: ctx.logger,

@@ -234,6 +234,7 @@ describe('daemon lifecycle', () => {
       definePlugin({
         id: `lock-test-${name}`,
         type: PluginType.CgroupDriver,
+        provides: [CgroupDriver],
         init: (ctx) => ctx.provide(CgroupDriver, lockTestDriver(name)),
       });
     const withDriver = (name: 'systemd' | 'cgroupfs'): AnyPluginManifest[] => [

@@ -12,15 +12,13 @@ import { parseSubnet } from './subnet';
 
 const DEFAULT_SUBNET = '10.213.0.0/24';
 
-// Optional keys with their defaults applied in init, not zod `.default()`: definePlugin types
-// ctx.config after the schema's input, where a defaulted key still reads as possibly undefined.
 const configSchema = z
   .object({
     /**
      * The kind of link: "dummy" (default), or "ifb" for kernels built without dummy links (some VM
      * kernels). Both have no peer and drop what is sent through them.
      */
-    linkType: z.enum(LINK_TYPES).optional(),
+    linkType: z.enum(LINK_TYPES).default('dummy'),
     /** Pods' addresses come from here (never the network address, .1 or the broadcast address). */
     subnet: z
       .string()
@@ -28,7 +26,7 @@ const configSchema = z
         const parsed = parseSubnet(text);
         if (typeof parsed === 'string') check.addIssue({ code: z.ZodIssueCode.custom, message: parsed });
       })
-      .optional(),
+      .default(DEFAULT_SUBNET),
   })
   .strict();
 
@@ -41,11 +39,11 @@ export const caissonPlugin = definePlugin({
   // start before it, and lets ctx.provide bind it.
   provides: [NetworkPlugin],
   init(ctx) {
-    const subnet = parseSubnet(ctx.config.subnet ?? DEFAULT_SUBNET);
+    const subnet = parseSubnet(ctx.config.subnet);
     // The schema already refused a bad subnet; this narrows the type.
     if (typeof subnet === 'string') throw new Error(subnet);
     const book = new AddressBook(path.join(ctx.daemonConfig.state, 'dummy-network', 'addresses.json'));
-    const linkType = ctx.config.linkType ?? 'dummy';
+    const { linkType } = ctx.config;
     ctx.provide(NetworkPlugin, new DummyNetwork({ subnet, linkType, book, logger: ctx.logger }));
     ctx.logger.info(`network plugin dummy: each pod gets eth0 (${linkType}) with an address of ${subnet.text}`);
   },

@@ -14,8 +14,9 @@ import { RecordingRuntime } from './recording-runtime.js';
 /** The runtime name this plugin serves (in "default-runtime" and "cri-runtimes" targets). */
 export const RUNTIME_NAME = 'recording-runc';
 
-// Optional keys with their defaults applied in init, not zod `.default()`: definePlugin types
-// ctx.config after the schema's input, where a defaulted key still reads as possibly undefined.
+// Optional keys whose defaults init applies: the journal's default lies under the daemon's state
+// root, which only init knows. (A fixed default could be zod's `.default()`: ctx.config is the
+// schema's output.)
 const configSchema = z
   .object({
     /** The runc-compatible binary (a name on PATH or an absolute path); default "runc". */
