@@ -10,7 +10,7 @@ import { containerConfig, podConfig, runPod, startContainer } from '../support/p
 import type { TestRegistry } from '../support/registry/test-registry';
 import { killIfRunning, spawnCaissond, waitUntilServing, writeDaemonJson, type SpawnedDaemon } from '../support/spawned-daemon';
 import { makeTempRoot, removeTempRoot } from '../support/temp-root';
-import { testDaemonConfig, unmountBelow } from '../support/test-daemon';
+import { removeEverything, testDaemonConfig, unmountBelow } from '../support/test-daemon';
 
 // The two example plugin packages of examples/, built as their authors would (linked caisson,
 // their own tsc), loaded by a real bin/caissond from the package directory named in daemon.json
@@ -41,7 +41,7 @@ describe('example plugin packages loaded from daemon.json', function () {
     const failed = this.currentTest?.state === 'failed';
     const socket = socketOf();
     const live = daemons.filter((daemon) => daemon.child.exitCode === null && daemon.child.signalCode === null);
-    if (live.length > 0) await removeAllPods(socket).catch((error: unknown) => process.stderr.write(`teardown: ${String(error)}\n`));
+    if (live.length > 0) await removeEverything(socket).catch((error: unknown) => process.stderr.write(`teardown: ${String(error)}\n`));
     clients.splice(0).forEach((client) => client.close());
     for (const daemon of daemons.splice(0)) {
       daemon.child.kill('SIGTERM');
@@ -196,19 +196,6 @@ async function kernelHasDummyLinks(): Promise<boolean> {
   }
 }
 
-/** Removes every pod and container through the daemon, so conmon, runc and the netns go too. */
-async function removeAllPods(socket: string): Promise<void> {
-  if (!fs.existsSync(socket)) return;
-  const client = new CriClient(socket);
-  try {
-    const { items = [] } = await client.call('ListPodSandbox', {}, { timeoutMs: 5_000 });
-    for (const pod of items) await client.call('RemovePodSandbox', { pod_sandbox_id: pod.id }, { timeoutMs: 60_000 });
-    const { containers = [] } = await client.call('ListContainers', {}, { timeoutMs: 5_000 });
-    for (const container of containers) await client.call('RemoveContainer', { container_id: container.id }, { timeoutMs: 60_000 });
-  } finally {
-    client.close();
-  }
-}
 
 /** `runc delete --force` for whatever each runtime's --root still lists. */
 async function deleteLeftoverContainers(runtimesDir: string): Promise<void> {

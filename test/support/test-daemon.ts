@@ -98,7 +98,7 @@ export function useTestDaemons(): { start(options?: TestDaemonOptions): Promise<
 }
 
 /** Removes every pod and container the test left, through the daemon (so runc and conmon end too). */
-async function removeEverything(socket: string): Promise<void> {
+export async function removeEverything(socket: string): Promise<void> {
   if (!fs.existsSync(socket)) return;
   const client = new CriClient(socket);
   try {
