@@ -256,6 +256,19 @@ export interface EventBus {
 }
 export const EventBus = defineToken<EventBus>('EventBus');
 
+/**
+ * Per-object locks shared by every service (core/locks/keyed-lock.ts): operations on one object
+ * queue, others never wait. Keys: `sandbox:<id>`, `pod-name:<name_namespace_uid_attempt>`,
+ * `container:<id>`, `container-name:<sandbox id>:<name_attempt>`, `image:<id>`. Bound by the core.
+ */
+export interface ObjectLocks {
+  exclusive<T>(key: string, work: () => Promise<T>): Promise<T>;
+  shared<T>(key: string, work: () => Promise<T>): Promise<T>;
+  /** Several keys at once, taken in a fixed order so crossed requests cannot deadlock. */
+  hold<T>(wanted: readonly { readonly key: string; readonly mode: 'shared' | 'exclusive' }[], work: () => Promise<T>): Promise<T>;
+}
+export const ObjectLocks = defineToken<ObjectLocks>('ObjectLocks');
+
 /** What the pod events plugin tells metrics: open GetContainerEvents streams, overflows, events sent (bound by events.pod-events). */
 export interface PodEventsStats {
   subscribers(): number;

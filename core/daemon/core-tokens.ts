@@ -1,5 +1,5 @@
-import { DaemonConfig, DaemonInfo, EventBus, Logger, MetadataStore, RuntimeRegistry } from '../tokens';
+import { DaemonConfig, DaemonInfo, EventBus, Logger, MetadataStore, ObjectLocks, RuntimeRegistry } from '../tokens';
 
 // The tokens the core binds itself, before any plugin starts: a plugin may require them without
 // any plugin providing them, and no plugin may provide them.
-export const CORE_TOKENS: ReadonlySet<symbol> = new Set<symbol>([DaemonConfig, Logger, MetadataStore, RuntimeRegistry, DaemonInfo, EventBus]);
+export const CORE_TOKENS: ReadonlySet<symbol> = new Set<symbol>([DaemonConfig, Logger, MetadataStore, RuntimeRegistry, DaemonInfo, EventBus, ObjectLocks]);

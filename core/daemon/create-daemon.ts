@@ -12,7 +12,8 @@ import { PluginHost } from '../plugin/plugin-host';
 import { validatePlugins } from '../plugin/validate-plugins';
 import { RuntimeRegistry as RuntimeRegistryImpl } from '../runtime/runtime-registry';
 import { MetadataStore as MetadataStoreImpl } from '../store/metadata-store';
-import { CgroupDriver, DaemonConfig as DaemonConfigToken, DaemonInfo, EventBus, Logger, MetadataStore, RuntimeRegistry } from '../tokens';
+import { CgroupDriver, DaemonConfig as DaemonConfigToken, DaemonInfo, EventBus, Logger, MetadataStore, ObjectLocks, RuntimeRegistry } from '../tokens';
+import { KeyedLock } from '../locks/keyed-lock';
 import { EventBus as EventBusImpl } from '../events/event-bus';
 import { acquireCgroupDriverLock } from './cgroup-driver-lock';
 import { Pidfile } from './pidfile';
@@ -126,6 +127,7 @@ class CaissonDaemon implements Daemon {
     this.container.register(DaemonInfo, { useValue: info });
     const bus = new EventBusImpl((error) => this.logger.error(`event listener failed: ${error instanceof Error ? error.message : String(error)}`));
     this.container.register(EventBus, { useValue: bus });
+    this.container.register(ObjectLocks, { useValue: new KeyedLock() });
   }
 
   /** The cgroup driver is bound once, and only if the node's state was made with the same driver. */
