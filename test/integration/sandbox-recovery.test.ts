@@ -6,6 +6,10 @@ import { KILL_POINTS } from '../../core/crash/kill-point';
 import { holderProcesses } from '../../core/pods/sandbox-host-sweep';
 import { reservedAddresses, restoreHost, snapshotHost, type HostSnapshot } from '../support/cni-host';
 import { podConfig, runPod } from '../support/pod-fixtures';
+import { busyboxBaseLayer, pushImage } from '../support/images/image-builder';
+import { BUSYBOX_CONFIG } from '../support/images/standard-images';
+import { startTestRegistry, type TestRegistry } from '../support/registry/test-registry';
+import { runProgram } from '../../core/host-programs/run-program';
 import { killIfRunning, spawnCaissond, waitUntilServing, writeDaemonJson, type SpawnedDaemon } from '../support/spawned-daemon';
 import { makeTempRoot, removeTempRoot } from '../support/temp-root';
 import { removeEverything, testDaemonConfig, unmountBelow } from '../support/test-daemon';
@@ -29,6 +33,9 @@ describe('sandbox recovery after a SIGKILL at each step', function () {
   let logs: string;
   let host: HostSnapshot;
   let config: string;
+  let conf: string;
+  let registry: TestRegistry;
+  let pauseImage: string;
   const spawned: SpawnedDaemon[] = [];
   const clients: CriClient[] = [];
 
@@ -48,18 +55,25 @@ describe('sandbox recovery after a SIGKILL at each step', function () {
   const pod = (): Record<string, unknown> =>
     podConfig(logs, { linux: { security_context: { namespace_options: { network: 'POD', pid: 'POD', ipc: 'POD' } } } });
 
-  before(function () {
+  before(async function () {
     for (const plugin of ['bridge', 'host-local']) {
       if (!fs.existsSync(path.join(CNI_BIN, plugin))) throw new Error(`these tests need ${CNI_BIN}/${plugin} (Debian package containernetworking-plugins)`);
     }
+    registry = await startTestRegistry();
+    await pushImage(registry, { repository: 'pause', tags: ['3.9'], layers: [busyboxBaseLayer()], config: { ...BUSYBOX_CONFIG, Cmd: ['sleep', 'infinity'] } });
+    pauseImage = `${registry.host}/pause:3.9`;
   });
+  after(async () => registry?.stop());
+  const withPauseImage = (): void => {
+    config = writeDaemonJson(root, testDaemonConfig(root, { 'network-plugin': 'cni', 'cni-conf-dir': conf, 'cni-bin-dir': CNI_BIN, 'cgroup-parent': CGROUP_PARENT, 'insecure-registries': [registry.host], 'pod-sandbox-image': pauseImage }));
+  };
 
   beforeEach(async () => {
     host = await snapshotHost();
     root = makeTempRoot('sbx-recovery');
     dataDir = path.join(root, 'ipam');
     logs = path.join(root, 'logs');
-    const conf = path.join(root, 'net.d');
+    conf = path.join(root, 'net.d');
     fs.mkdirSync(conf);
     fs.mkdirSync(logs);
     fs.writeFileSync(
@@ -106,7 +120,16 @@ describe('sandbox recovery after a SIGKILL at each step', function () {
       assert.equal(fs.existsSync(path.join(dir, 'intent.json')), false, `sandbox ${id} has no intent left`);
       if (state === 'SANDBOX_READY') assert.equal((await c.call('PodSandboxStatus', { pod_sandbox_id: id })).status?.network?.ip !== '', true);
     }
-    const mounts = mountsBelow(root).filter((m) => ![...ready].some((id) => m.startsWith(path.join(sandboxesDir(), id) + '/')));
+    // runc state: only pause containers whose PID holds a READY sandbox's PID namespace.
+    const readyPids = new Set<string>();
+    for (const id of ready) readyPids.add(String(JSON.parse((await c.call('PodSandboxStatus', { pod_sandbox_id: id, verbose: true })).info?.['info'] ?? '{}').namespaces?.pid ?? ''));
+    const runcRoot = path.join(root, 'run', 'runtimes', 'runc');
+    const listed = fs.existsSync(runcRoot) ? (JSON.parse((await runProgram('runc', ['--root', runcRoot, 'list', '-f', 'json'])).stdout || '[]') as { id: string; pid: number }[] | null) ?? [] : [];
+    const stray = listed.filter((r) => !readyPids.has(`/proc/${r.pid}/ns/pid`));
+    assert.deepEqual(stray.map((r) => r.id), [], 'no runc state but the pause containers of READY sandboxes');
+    const owned = [...ready].map((id) => path.join(sandboxesDir(), id) + '/');
+    const pauseIds = listed.map((r) => r.id);
+    const mounts = mountsBelow(root).filter((m) => !owned.some((dir) => m.startsWith(dir)) && !pauseIds.some((id) => m.includes(`/${id}/`)));
     assert.deepEqual(mounts, [], 'no mount under the root but those of READY sandboxes');
     const dirs = fs.existsSync(sandboxesDir()) ? fs.readdirSync(sandboxesDir()) : [];
     assert.deepEqual(dirs.filter((d) => !states.has(d)), [], 'no sandbox directory without a listed sandbox');
@@ -147,6 +170,29 @@ describe('sandbox recovery after a SIGKILL at each step', function () {
         assert.equal(states.size, 0);
         assert.match(restarted.output(), new RegExp(`recovery: sandbox ${made} rolled back`));
       }
+      await checkCriWorks(c);
+    });
+  }
+
+  for (const [rpc, point] of [
+    ['RunPodSandbox', 'sandbox-network-set-up'],
+    ['RunPodSandbox', 'sandbox-pid-holder-started'],
+    ['RunPodSandbox', 'sandbox-recorded'],
+    ['StopPodSandbox', 'sandbox-network-torn-down'],
+    ['RemovePodSandbox', 'sandbox-remove-marked'],
+  ] as const) {
+    it(`with a pause container (pod-sandbox-image): ${rpc} killed at ${point}`, async () => {
+      withPauseImage();
+      const armed = await start(point);
+      const id = rpc === 'RunPodSandbox' ? undefined : await runPod(client(), pod());
+      await expectKilled(armed, rpc === 'RunPodSandbox' ? client().call(rpc, { config: pod() }) : client().call(rpc, { pod_sandbox_id: id }));
+      const [made = ''] = fs.readdirSync(sandboxesDir());
+      const restarted = await start();
+      const c = client();
+      const states = await checkHost(c);
+      const expected = point === 'sandbox-recorded' ? 'SANDBOX_READY' : rpc === 'StopPodSandbox' ? 'SANDBOX_NOTREADY' : undefined;
+      assert.equal(states.get(id ?? made), expected);
+      assert.match(restarted.output(), new RegExp(`recovery: sandbox ${id ?? made} ${rpc === 'RunPodSandbox' && expected === undefined ? 'rolled back' : 'completed'}`));
       await checkCriWorks(c);
     });
   }
