@@ -2,7 +2,7 @@ import { ContainerService as ContainerServiceImpl } from '../../containers/conta
 import { SandboxService as SandboxServiceImpl } from '../../pods/sandbox-service';
 import { definePlugin, PluginType } from '../../plugin/plugin-manifest';
 import { optional } from '../../plugin/token';
-import { CgroupDriver, ContainerService, DaemonConfig, EventBus, ImageService, Logger, MetadataStore, NetworkPlugin, RuntimeRegistry, SandboxService } from '../../tokens';
+import { CgroupDriver, ContainerService, DaemonConfig, EventBus, ImageService, Logger, MetadataStore, NetworkPlugin, ObjectLocks, RuntimeRegistry, SandboxService } from '../../tokens';
 import { containerStatusHandler } from './container-status';
 import { createContainerHandler } from './create-container';
 import { listContainersHandler } from './list-containers';
@@ -30,11 +30,12 @@ export const podsPlugin = definePlugin({
     images: ImageService,
     network: optional(NetworkPlugin),
     events: EventBus,
+    locks: ObjectLocks,
   },
   provides: [SandboxService, ContainerService],
   // Runtime plugins register their runtimes in the RuntimeRegistry during their own init.
   after: [PluginType.Runtime],
-  init(ctx, { config, store, driver, runtimes, logger, images, network, events }) {
+  async init(ctx, { config, store, driver, runtimes, logger, images, network, events, locks }) {
     const sandboxes = new SandboxServiceImpl(config, store, driver, runtimes, images, logger.child('pods'), () => network, events);
     const containers = new ContainerServiceImpl({
       config,
@@ -45,10 +46,11 @@ export const podsPlugin = definePlugin({
       logger: logger.child('containers'),
       sandbox: (id) => sandboxes.get(id),
       events,
+      locks,
     });
     sandboxes.attachContainers(containers);
     sandboxes.reconcile();
-    containers.open();
+    await containers.open();
     ctx.onStop(() => containers.close());
     ctx.provide(SandboxService, sandboxes);
     ctx.provide(ContainerService, containers);
