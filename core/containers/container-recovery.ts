@@ -11,6 +11,7 @@ import type { ContainerRecord } from './container-record';
 import { unmountRootfs } from './container-rootfs';
 import type { ExitTracker } from './exit-tracker';
 import { conmonPid } from './runtime-truth';
+import { clearStopMarker } from './stop-marker';
 
 // Recovery of containers at start-up, after the exit tracker has folded in the exits that
 // happened while the daemon was down. What a killed daemon can have left, and what becomes of it:
@@ -68,6 +69,8 @@ async function recoverRecord(deps: ContainerRecoveryDependencies, actions: Conta
     return;
   }
   const record = deps.store.getContainer<ContainerRecord>(given.id) ?? given;
+  // A stop the daemon died in whose container has exited since (its exit was just folded in).
+  if (clearStopMarker(deps.store, record.id)) logRecovery(deps.logger, object, 'completed', `StopContainer had begun; the container has exited (exit code ${record.exitCode})`);
   if (record.state !== 'CONTAINER_RUNNING' && record.state !== 'CONTAINER_CREATED') return;
   const settled = await actions.settle(record);
   if (settled.state !== record.state) {
@@ -76,6 +79,7 @@ async function recoverRecord(deps: ContainerRecoveryDependencies, actions: Conta
   }
   if (settled.state === 'CONTAINER_RUNNING' && settled.stopping) {
     await actions.complete(settled.id, true);
+    clearStopMarker(deps.store, settled.id);
     logRecovery(deps.logger, object, 'completed', 'StopContainer had begun (record marked stopping); killed');
   }
 }

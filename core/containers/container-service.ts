@@ -33,6 +33,7 @@ import { killPoint } from '../crash/kill-point';
 import { recoverContainers } from './container-recovery';
 import { settleWithRuntime } from './runtime-truth';
 import { signalContainer } from './signal-container';
+import { clearStopMarker } from './stop-marker';
 import type { ImageRecord } from '../images/image-records';
 
 // Containers: created under conmon with runc from an OCI spec built from the CRI config and the
@@ -105,12 +106,8 @@ export class ContainerService {
     }
     // Under the locks, the sandbox (shared: RemovePodSandbox waits), the name and the image
     // (shared: RemoveImage waits) are checked again, since each may have changed meanwhile.
-    const locks = [
-      { key: `sandbox:${sandbox.id}`, mode: 'shared' as const },
-      { key: `container-name:${sandbox.id}:${key}`, mode: 'exclusive' as const },
-      { key: `image:${image.id}`, mode: 'shared' as const },
-    ];
-    return this.deps.locks.hold(locks, async () => {
+    const shared = (lockKey: string) => ({ key: lockKey, mode: 'shared' as const });
+    return this.deps.locks.hold([shared(`sandbox:${sandbox.id}`), { key: `container-name:${sandbox.id}:${key}`, mode: 'exclusive' }, shared(`image:${image.id}`)], async () => {
       const current = this.deps.sandbox(sandbox.id);
       if (current.state !== 'SANDBOX_READY') throw new FailedPreconditionError(`sandbox ${sandbox.id} was stopped while container "${metadata.name}" was being created`);
       this.checkNameFree(sandbox.id, key, metadata.name, metadata.attempt);
@@ -233,7 +230,11 @@ export class ContainerService {
 
   /** The stop signal, then SIGKILL after `timeoutSeconds`; a stopped container is left as is. */
   async stop(id: string, timeoutSeconds: number): Promise<void> {
-    await this.deps.locks.exclusive(`container:${this.get(id).id}`, () => this.stopLocked(id, timeoutSeconds));
+    const { id: full } = this.get(id);
+    await this.deps.locks.exclusive(`container:${full}`, async () => {
+      await this.stopLocked(full, timeoutSeconds);
+      clearStopMarker(this.deps.store, full);
+    });
   }
 
   private async stopLocked(id: string, timeoutSeconds: number): Promise<void> {
