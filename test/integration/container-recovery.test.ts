@@ -203,7 +203,13 @@ describe('container crash recovery', function () {
     const conmon = conmons(state()).get(id);
     assert.ok(conmon);
     const daemonPid = spawned[spawned.length - 1]?.child.pid;
-    const cgroupsOf = (pid: number) => fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim().split('\n').filter((line) => !line.startsWith('0::'));
+    // The hierarchies mounted on this host (v1 may leave some, like net_cls, unmounted).
+    const mounted = (line: string): boolean => {
+      const controllers = line.split(':')[1] ?? '';
+      if (controllers === '') return fs.existsSync('/sys/fs/cgroup/cgroup.controllers') || fs.existsSync('/sys/fs/cgroup/unified');
+      return fs.existsSync(`/sys/fs/cgroup/${controllers.replace('name=', '')}`);
+    };
+    const cgroupsOf = (pid: number) => fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim().split('\n').filter(mounted);
     const mine = cgroupsOf(Number(daemonPid));
     const its = cgroupsOf(conmon);
     for (const line of its) {
