@@ -46,10 +46,13 @@ export const podsPlugin = definePlugin({
       logger: logger.child('containers'),
       sandbox: (id) => sandboxes.get(id),
       events,
+      locks,
     });
     sandboxes.attachContainers(containers);
-    containers.open();
-    // Before any handler is registered: interrupted sandbox RPCs are settled first.
+    // Before any handler is registered, interrupted RPCs are settled: containers first (exits
+    // folded in, half-made containers rolled back), then sandboxes, whose completed stops and
+    // removals go through the container service.
+    await containers.open();
     await sandboxes.recover();
     ctx.onStop(() => containers.close());
     ctx.provide(SandboxService, sandboxes);
