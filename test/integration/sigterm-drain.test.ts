@@ -5,6 +5,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { CriClient } from '../../cli/cri-client';
 import { packageInfo } from '../../core/package-info';
 import { startBusyboxRegistry } from '../support/busybox-registry';
+import { cleanUpHost } from '../support/host-cleanup';
 import { checkHostInvariants } from '../support/host-invariants';
 import { podConfig } from '../support/pod-fixtures';
 import type { TestRegistry } from '../support/registry/test-registry';
@@ -33,6 +34,7 @@ describe('SIGTERM with calls in flight', function () {
       await killIfRunning(daemon);
       if (this.currentTest?.state === 'failed') process.stderr.write(`--- caissond output ---\n${daemon.output()}\n`);
     }
+    await cleanUpHost({ graph: path.join(root, 'lib'), state: path.join(root, 'run'), cgroupParent: `/caisson-sigterm-${process.pid}` });
     await unmountBelow(root);
     removeTempRoot(root);
   });
