@@ -193,8 +193,8 @@ export interface ImageService {
   references(id: string): { repoTags: string[]; repoDigests: string[] };
   /** The image's layer snapshots, top first, as overlay lower directories. */
   lowerDirs(image: ImageRecord): string[];
-  /** Removes an image (FAILED_PRECONDITION while a container uses it). */
-  remove(text: string): void;
+  /** Removes an image (FAILED_PRECONDITION while a container uses it), holding `image:<id>` exclusively. */
+  remove(text: string): Promise<void>;
   /** What the image store uses on disk. */
   fsUsage(): Promise<ImageFsUsage>;
 }

@@ -27,6 +27,10 @@ export interface ContainerRecord {
   readonly exitCode: number;
   readonly reason: string;
   readonly message: string;
+  /** Set (durably) before StopContainer signals: recovery at start-up completes a stop it finds begun. */
+  readonly stopping?: boolean;
+  /** Set (durably) before RemoveContainer deletes anything: recovery completes a remove it finds begun. */
+  readonly removing?: boolean;
   readonly paths: {
     readonly bundle: string;
     readonly rootfs: string;

@@ -5,7 +5,9 @@ import { buildContainerSpec, type ContainerSpecInput } from '../oci/build-contai
 import type { Undo } from '../pods/undo';
 import type { CreateContainerOptions, OciRuntime } from '../runtime/runtime-registry';
 import type { CgroupDriver, DaemonConfig, ImageService } from '../tokens';
+import { killPoint } from '../crash/kill-point';
 import { runtimePaths, type ContainerDirs } from './container-paths';
+import { writeCreateIntent } from './container-intent';
 import { mountRootfs, unmountRootfs } from './container-rootfs';
 import { hostFacts, hostPathAccess, localhostSeccompProfiles } from './host-facts';
 
@@ -14,6 +16,10 @@ import { hostFacts, hostPathAccess, localhostSeccompProfiles } from './host-fact
 // written into the bundle, then the runtime's create under its supervisor (conmon). What differs
 // between the two (names, config, the pod's namespaces, image users) is the caller's part of the
 // spec. The container is created, not started.
+//
+// Crash safety: the state directory, with its intent.json, is made first and durably, so that a
+// daemon killed at any later step leaves a trace recovery finds (a container directory no record
+// owns is rolled back at start-up: core/containers/container-recovery.ts).
 
 export interface CreateInRuntimeDependencies {
   readonly config: DaemonConfig;
@@ -53,8 +59,11 @@ export async function createInRuntime(deps: CreateInRuntimeDependencies, runtime
   fs.mkdirSync(paths.bundle, { recursive: true, mode: 0o700 });
   undo?.push(() => fs.rmSync(dirs.stateDir, { recursive: true, force: true }));
   undo?.push(() => fs.rmSync(dirs.graphDir, { recursive: true, force: true }));
+  writeCreateIntent(dirs.stateDir, { operation: 'create', id, runtime: runtime.name, graphDir: dirs.graphDir });
+  killPoint('container-dirs-made');
   await mountRootfs(deps.images.lowerDirs(request.image), paths.upper, paths.work, paths.rootfs);
   undo?.push(() => unmountRootfs(paths.rootfs));
+  killPoint('container-rootfs-mounted');
 
   const spec = buildContainerSpec({
     containerId: id,
@@ -66,12 +75,16 @@ export async function createInRuntime(deps: CreateInRuntimeDependencies, runtime
     seccompProfiles: localhostSeccompProfiles(deps.config),
   });
   fs.writeFileSync(path.join(paths.bundle, 'config.json'), JSON.stringify(spec), { mode: 0o600 });
+  killPoint('container-spec-written');
 
   fs.mkdirSync(path.dirname(request.logPath), { recursive: true });
-  const { pid } = await runtime.create({ id, paths: runtimePaths(paths, request.logPath), ...request.io, podCgroup: request.podCgroup });
+  // Pushed before the create: a create that fails or times out half-way (conmon ran runc create,
+  // then something broke) may still have left runtime state and a conmon behind.
   undo?.push(async () => {
     await runtime.delete(id);
     await deps.driver.releaseContainer?.(id);
   });
+  const { pid } = await runtime.create({ id, paths: runtimePaths(paths, request.logPath), ...request.io, podCgroup: request.podCgroup });
+  killPoint('container-created-in-runtime');
   return { pid, cgroupsPath };
 }

@@ -15,7 +15,7 @@ export const KILL_POINTS = {
   StartContainer: ['container-started-in-runtime', 'container-running-recorded'],
   StopContainer: ['container-stop-signalled', 'container-killed'],
   RemoveContainer: ['container-remove-marked', 'container-deleted-in-runtime', 'container-rootfs-unmounted', 'container-dirs-removed'],
-  PullImage: ['image-blob-written', 'image-layer-unpacked', 'image-recorded'],
+  PullImage: ['image-manifest-written', 'image-blob-written', 'image-layer-unpacked', 'image-recorded'],
   RemoveImage: ['image-record-removed', 'image-content-removed'],
 } as const;
 

@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import { DataLossError } from '../errors';
 import { DigestingStream, digestHex, sha256Digest } from './digest';
 import { fsyncPath } from '../store/fsync-path';
+import { killPoint } from '../crash/kill-point';
 
 // Content-addressed blobs (manifests, configs, layers) under <graph>/images/content. A blob is
 // written to ingest/ first and renamed into blobs/ only after its digest and size check out, so a
@@ -46,6 +47,8 @@ export class ContentStore {
       }
       await fsyncPath(temporary);
       fs.renameSync(temporary, this.path(digest));
+      await fsyncPath(this.blobsDir);
+      killPoint('image-blob-written');
     } finally {
       fs.rmSync(temporary, { force: true });
     }
@@ -78,9 +81,11 @@ export class ContentStore {
     return fs.readdirSync(this.blobsDir).map((hex) => `sha256:${hex}`);
   }
 
-  /** Drops partial downloads left by a crash; called at start-up. */
-  removeIncomplete(): void {
-    for (const name of fs.readdirSync(this.ingestDir)) fs.rmSync(path.join(this.ingestDir, name), { force: true });
+  /** Drops partial downloads left by a crash and answers their names; called at start-up. */
+  removeIncomplete(): string[] {
+    const names = fs.readdirSync(this.ingestDir);
+    for (const name of names) fs.rmSync(path.join(this.ingestDir, name), { recursive: true, force: true });
+    return names;
   }
 
   private temporaryPath(): string {

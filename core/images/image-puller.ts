@@ -1,3 +1,4 @@
+import { killPoint } from '../crash/kill-point';
 import { DataLossError, InvalidArgumentError, NotFoundError, UnavailableError, CaissonError } from '../errors';
 import type { Logger } from '../log/logger';
 import type { ContentStore } from './content-store';
@@ -65,12 +66,14 @@ export class ImagePuller {
       const target = await this.platformManifest(client, top, name);
       const manifest = parseRegistryJson<ImageManifest>(target.bytes, `the manifest of ${name}`);
       checkManifest(manifest, name);
-      this.deps.content.writeBytes(top.digest, top.bytes, `manifest of ${name}`);
-      this.deps.content.writeBytes(target.digest, target.bytes, `manifest of ${name}`);
-
-      const held = [manifest.config.digest, ...manifest.layers.map((l) => l.digest)];
+      // Held before they are written: a GC run by another pull's failure or a RemoveImage
+      // would otherwise delete these manifests, which no record references yet.
+      const held = [top.digest, target.digest, manifest.config.digest, ...manifest.layers.map((l) => l.digest)];
       this.hold(held);
       try {
+        this.deps.content.writeBytes(top.digest, top.bytes, `manifest of ${name}`);
+        this.deps.content.writeBytes(target.digest, target.bytes, `manifest of ${name}`);
+        killPoint('image-manifest-written');
         await this.fetchBlob(client, manifest.config, `config of ${name}`);
         const config = parseRegistryJson<ImageConfig>(this.deps.content.read(manifest.config.digest), `the config of ${name}`);
         checkConfig(config, name);
@@ -94,6 +97,7 @@ export class ImagePuller {
           pinned: this.deps.isPinned(refs),
         };
         this.deps.records.save(record, refs);
+        killPoint('image-recorded');
         this.deps.logger.info(`pulled ${name}`, { id: record.id, layers: layers.length, bytes: record.size, ms: Date.now() - started });
         return record;
       } finally {

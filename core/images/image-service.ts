@@ -1,25 +1,32 @@
 import * as path from 'node:path';
 import { inject, injectable } from 'tsyringe';
-import { FailedPreconditionError } from '../errors';
-import { DaemonConfig, Logger, MetadataStore, type ImageService as ImageServiceContract } from '../tokens';
+import { killPoint } from '../crash/kill-point';
+import { FailedPreconditionError, UnavailableError } from '../errors';
+import { DaemonConfig, Logger, MetadataStore, ObjectLocks, type ImageService as ImageServiceContract } from '../tokens';
 import { ContentStore } from './content-store';
-import { directoryUsage, type FsUsage } from './fs-usage';
+import { directoryUsage } from './fs-usage';
+import { collectGarbage } from './image-gc';
 import { parseImageReference, taggedName, formatReference, isDigest, type ImageReference } from './image-reference';
 import { ImagePuller, type PullProgress } from './image-puller';
 import { ImageRecords, type ImageRecord } from './image-records';
+import { recoverImageStore } from './image-recovery';
 import { hostPlatform } from './platform';
 import type { RegistryCredentials } from './registry/registry-credentials';
 import { SnapshotStore } from './snapshot-store';
 
 // The image service: pull, look up, list and remove images, and report the image filesystem.
 // Content and snapshots live under <graph>/images; metadata in the daemon's metadata store.
-// Removing an image also removes the blobs and snapshots no other image uses.
+// Removing an image also removes the blobs and snapshots no other image uses. RemoveImage holds
+// `image:<id>` exclusively (CreateContainer holds it shared), so an image cannot go while a
+// container is being created from it.
 
 import type { ImageFsUsage } from './image-types';
 
 export type { ImageFsUsage };
 
 const USAGE_CACHE_MS = 10_000;
+/** How often RemoveImage looks the name up again when a pull moved it to another image meanwhile. */
+const REMOVE_ATTEMPTS = 5;
 
 @injectable()
 export class ImageService implements ImageServiceContract {
@@ -34,6 +41,7 @@ export class ImageService implements ImageServiceContract {
     @inject(DaemonConfig) config: DaemonConfig,
     @inject(MetadataStore) private readonly store: MetadataStore,
     @inject(Logger) private readonly logger: Logger,
+    @inject(ObjectLocks) private readonly locks: ObjectLocks,
   ) {
     this.root = path.join(config.graph, 'images');
     this.content = new ContentStore(path.join(this.root, 'content'));
@@ -53,9 +61,7 @@ export class ImageService implements ImageServiceContract {
 
   /** Removes what a crash left: partial downloads and unpacks, and content no image records. */
   recover(): void {
-    this.content.removeIncomplete();
-    this.snapshots.removeIncomplete();
-    this.collectGarbage();
+    recoverImageStore(this.content, this.snapshots, this.records, this.logger);
   }
 
   async pull(reference: string, credentials: RegistryCredentials, progress?: PullProgress): Promise<ImageRecord> {
@@ -95,9 +101,24 @@ export class ImageService implements ImageServiceContract {
    * Removes a reference, or the whole image when given its ID or when no tag would remain. An
    * image a container uses cannot be removed. Removing what does not exist is not an error.
    */
-  remove(text: string): void {
-    const id = this.resolveId(text);
-    if (id === undefined) return;
+  async remove(text: string): Promise<void> {
+    for (let attempt = 0; attempt < REMOVE_ATTEMPTS; attempt++) {
+      const id = this.resolveId(text);
+      if (id === undefined) return;
+      // Under the lock the name is looked up again: a pull may have moved the tag to another
+      // image while this waited, and that image's lock is not the one held.
+      const removed = await this.locks.exclusive(`image:${id}`, async () => {
+        if (this.resolveId(text) !== id) return false;
+        this.removeLocked(text, id);
+        return true;
+      });
+      if (removed) return;
+    }
+    throw new UnavailableError(`remove image ${text}: the name moved to another image ${REMOVE_ATTEMPTS} times while waiting for it; retry`);
+  }
+
+  /** The removal itself, holding `image:<id>`: untag, or delete the record, then its content. */
+  private removeLocked(text: string, id: string): void {
     const ref = this.referenceText(text);
     if (ref !== undefined) {
       const remainingTags = this.records.refsOf(id).filter((r) => r !== ref && !r.includes('@'));
@@ -107,12 +128,17 @@ export class ImageService implements ImageServiceContract {
         return;
       }
     }
+    // Checked under the lock: a CreateContainer that held it shared has recorded its container.
     const users = this.store.containersUsingImage(id);
     if (users.length > 0) {
       throw new FailedPreconditionError(`image ${id} (${text}) is used by container(s) ${users.join(', ')}; remove them first`);
     }
+    // The record goes first (one transaction with its refs): from then on the content belongs
+    // to no image, and a kill before the collection below leaves it to recovery's GC.
     this.records.delete(id);
+    killPoint('image-record-removed');
     this.collectGarbage();
+    killPoint('image-content-removed');
     this.usage = undefined;
     this.logger.info(`removed image ${id}`, { requested: text });
   }
@@ -151,20 +177,6 @@ export class ImageService implements ImageServiceContract {
 
   /** Deletes blobs and snapshots that no recorded image and no pull in flight uses. */
   private collectGarbage(): void {
-    const keep = new Set<string>(this.puller.inUse.keys());
-    for (const image of this.records.list()) {
-      keep.add(image.id);
-      keep.add(image.manifestDigest);
-      for (const layer of image.layers) {
-        keep.add(layer.digest);
-        keep.add(layer.chainId);
-      }
-      for (const ref of this.records.refsOf(image.id)) {
-        const at = ref.indexOf('@');
-        if (at >= 0) keep.add(ref.slice(at + 1));
-      }
-    }
-    for (const digest of this.content.list()) if (!keep.has(digest)) this.content.delete(digest);
-    for (const chainId of this.snapshots.list()) if (!keep.has(chainId)) this.snapshots.remove(chainId);
+    collectGarbage(this.content, this.snapshots, this.records, this.puller.inUse.keys());
   }
 }

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { runProgram } from '../host-programs/run-program';
 import { digestHex } from './digest';
 import { fsyncPath } from '../store/fsync-path';
+import { killPoint } from '../crash/kill-point';
 
 // One overlayfs-ready directory per layer, keyed by the layer's chain ID, under
 // <graph>/images/snapshots/<chain-id-hex>/fs. Images that share a base share its snapshots. A
@@ -56,11 +57,14 @@ export class SnapshotStore {
       .map((hex) => `sha256:${hex}`);
   }
 
-  /** Removes what a crash left half done; called at start-up. */
-  removeIncomplete(): void {
-    for (const name of fs.readdirSync(this.root)) {
-      if (name.startsWith(TEMPORARY_PREFIX)) fs.rmSync(path.join(this.root, name), { recursive: true, force: true });
-    }
+  /**
+   * Removes what a crash left half done (unpacks not yet renamed into place, snapshots renamed
+   * away for deletion but not yet deleted) and answers their names; called at start-up.
+   */
+  removeIncomplete(): string[] {
+    const names = fs.readdirSync(this.root).filter((name) => name.startsWith(TEMPORARY_PREFIX));
+    for (const name of names) fs.rmSync(path.join(this.root, name), { recursive: true, force: true });
+    return names;
   }
 
   private async create(chainId: string, unpack: (dir: string) => Promise<void>): Promise<void> {
@@ -71,6 +75,7 @@ export class SnapshotStore {
       await runProgram('sync', ['--file-system', temporary]);
       fs.renameSync(temporary, path.join(this.root, digestHex(chainId)));
       await fsyncPath(this.root);
+      killPoint('image-layer-unpacked');
     } finally {
       fs.rmSync(temporary, { recursive: true, force: true });
     }

@@ -35,12 +35,19 @@ type PodFacts = Pick<SandboxRecord, 'id' | 'files' | 'cgroup'> & {
 
 const EXIT_WAIT_MS = 10_000;
 
-export async function startPauseContainer(deps: PauseDependencies, runtime: OciRuntime, pod: PodFacts): Promise<PauseContainer> {
+/** The pause container a sandbox is about to make, named before anything exists (for its intent). */
+export function plannedPauseContainer(config: DaemonConfig, runtime: Pick<OciRuntime, 'name'>): PauseContainer {
+  const id = newContainerId();
+  const dirs = containerDirs(config, id);
+  return { id, imageId: '', pid: 0, runtimeName: runtime.name, stateDir: dirs.stateDir, graphDir: dirs.graphDir, rootfs: dirs.paths.rootfs };
+}
+
+export async function startPauseContainer(deps: PauseDependencies, runtime: OciRuntime, pod: PodFacts, planned = plannedPauseContainer(deps.config, runtime)): Promise<PauseContainer> {
   const imageName = deps.config.podSandboxImage;
   const image = deps.images.find(imageName) ?? (await deps.images.pull(imageName, {}));
-  const id = newContainerId();
+  const id = planned.id;
   const dirs = containerDirs(deps.config, id);
-  const pause: PauseContainer = { id, imageId: image.id, pid: 0, runtimeName: runtime.name, stateDir: dirs.stateDir, graphDir: dirs.graphDir, rootfs: dirs.paths.rootfs };
+  const pause: PauseContainer = { ...planned, imageId: image.id };
   try {
     // No undo list: stopPauseContainer below takes down all that createInRuntime made, and
     // also a pause container that was created but failed to start.

@@ -31,6 +31,8 @@ export interface SandboxRecord {
   /** The pod's IPs from the network plugin, primary first (empty on the host network or without one). */
   readonly ips?: readonly string[];
   readonly files: { readonly hostname: string; readonly hosts: string; readonly resolvConf: string; readonly shm: string };
+  /** A StopPodSandbox or RemovePodSandbox that started and has not finished: recovery completes it. */
+  readonly pending?: 'stop' | 'remove';
 }
 
 /** The pause container of a pod whose PID namespace it holds (core/pods/pause-container.ts). */

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CGROUP_ROOT, controllerDirIn, readCgroupStats, type CgroupDriver, type CgroupMode, type CgroupStats } from '../../core/plugin-api';
 import { cgroupfsContainerPath, cgroupfsPodCgroup } from './cgroupfs-paths';
+import { placeInCgroup, removeCgroup, supervisorCgroup } from './cgroupfs-supervisor';
 
 /** The cgroupfs driver: runc writes cgroup directories itself, at the paths this driver gives. */
 export class CgroupfsDriver implements CgroupDriver {
@@ -39,6 +40,17 @@ export class CgroupfsDriver implements CgroupDriver {
         if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       }
     }
+  }
+
+  /** conmon into `<parent>/conmon-<id>` (cgroupfs-supervisor.ts), out of the daemon's cgroup. */
+  async placeSupervisor(pid: number, containerId: string): Promise<void> {
+    placeInCgroup(this.cgroupDirs(supervisorCgroup(this.defaultParent, containerId)), pid);
+    return Promise.resolve();
+  }
+
+  /** Removes the supervisor's cgroup once the container is gone. */
+  async releaseContainer(containerId: string): Promise<void> {
+    await removeCgroup(this.cgroupDirs(supervisorCgroup(this.defaultParent, containerId)));
   }
 
   async readStats(cgroupsPath: string): Promise<CgroupStats | undefined> {

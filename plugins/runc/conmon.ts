@@ -95,7 +95,24 @@ export async function launchUnderConmon(launch: ConmonLaunch): Promise<{ pid: nu
     fs.closeSync(sync);
     fs.closeSync(output);
   }
-  return awaitCreateResult(id, syncFile, logFile);
+  try {
+    return await awaitCreateResult(id, syncFile, logFile);
+  } catch (error) {
+    // A conmon that never reported (or reported a failure) must not live on without an owner;
+    // the caller's undo deletes whatever runtime state it made.
+    killConmon(paths.persistDir);
+    throw error;
+  }
+}
+
+/** SIGKILLs the conmon whose pid file is in `persistDir`, if it still runs. */
+export function killConmon(persistDir: string): void {
+  try {
+    const pid = Number(fs.readFileSync(path.join(persistDir, 'conmon.pid'), 'utf8').trim());
+    if (Number.isInteger(pid) && pid > 0 && fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'conmon') process.kill(pid, 'SIGKILL');
+  } catch {
+    // no pid file yet, or conmon is gone already
+  }
 }
 
 /**

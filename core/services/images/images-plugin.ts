@@ -1,6 +1,6 @@
 import { ImageService as ImageServiceImpl } from '../../images/image-service';
 import { definePlugin, PluginType } from '../../plugin/plugin-manifest';
-import { DaemonConfig, ImageService, Logger, MetadataStore } from '../../tokens';
+import { DaemonConfig, ImageService, Logger, MetadataStore, ObjectLocks } from '../../tokens';
 import { imageFsInfoHandler } from './image-fs-info';
 import { imageStatusHandler } from './image-status';
 import { listImagesHandler } from './list-images';
@@ -12,10 +12,10 @@ import { removeImageHandler } from './remove-image';
 export const imagesPlugin = definePlugin({
   id: 'images',
   type: PluginType.Image,
-  requires: { config: DaemonConfig, store: MetadataStore, logger: Logger },
+  requires: { config: DaemonConfig, store: MetadataStore, logger: Logger, locks: ObjectLocks },
   provides: [ImageService],
-  init(ctx, { config, store, logger }) {
-    const images = new ImageServiceImpl(config, store, logger);
+  init(ctx, { config, store, logger, locks }) {
+    const images = new ImageServiceImpl(config, store, logger, locks);
     images.recover();
     ctx.provide(ImageService, images);
     ctx.cri.handle('PullImage', pullImageHandler(images));

@@ -9,7 +9,7 @@ export function removeImageHandler(images: ImageService): UnaryCriHandler<Remove
   return async (request) => {
     const text = request.image?.image ?? '';
     if (text.trim() === '') throw new InvalidArgumentError('RemoveImage needs an image (image.image is empty)');
-    images.remove(text);
+    await images.remove(text);
     return {};
   };
 }

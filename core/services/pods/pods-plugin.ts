@@ -2,7 +2,7 @@ import { ContainerService as ContainerServiceImpl } from '../../containers/conta
 import { SandboxService as SandboxServiceImpl } from '../../pods/sandbox-service';
 import { definePlugin, PluginType } from '../../plugin/plugin-manifest';
 import { optional } from '../../plugin/token';
-import { CgroupDriver, ContainerService, DaemonConfig, EventBus, ImageService, Logger, MetadataStore, NetworkPlugin, RuntimeRegistry, SandboxService } from '../../tokens';
+import { CgroupDriver, ContainerService, DaemonConfig, EventBus, ImageService, Logger, MetadataStore, NetworkPlugin, ObjectLocks, RuntimeRegistry, SandboxService } from '../../tokens';
 import { containerStatusHandler } from './container-status';
 import { createContainerHandler } from './create-container';
 import { listContainersHandler } from './list-containers';
@@ -30,12 +30,13 @@ export const podsPlugin = definePlugin({
     images: ImageService,
     network: optional(NetworkPlugin),
     events: EventBus,
+    locks: ObjectLocks,
   },
   provides: [SandboxService, ContainerService],
   // Runtime plugins register their runtimes in the RuntimeRegistry during their own init.
   after: [PluginType.Runtime],
-  init(ctx, { config, store, driver, runtimes, logger, images, network, events }) {
-    const sandboxes = new SandboxServiceImpl(config, store, driver, runtimes, images, logger.child('pods'), () => network, events);
+  async init(ctx, { config, store, driver, runtimes, logger, images, network, events, locks }) {
+    const sandboxes = new SandboxServiceImpl(config, store, driver, runtimes, images, logger.child('pods'), () => network, events, locks);
     const containers = new ContainerServiceImpl({
       config,
       store,
@@ -45,10 +46,14 @@ export const podsPlugin = definePlugin({
       logger: logger.child('containers'),
       sandbox: (id) => sandboxes.get(id),
       events,
+      locks,
     });
     sandboxes.attachContainers(containers);
-    sandboxes.reconcile();
-    containers.open();
+    // Before any handler is registered, interrupted RPCs are settled: containers first (exits
+    // folded in, half-made containers rolled back), then sandboxes, whose completed stops and
+    // removals go through the container service.
+    await containers.open();
+    await sandboxes.recover();
     ctx.onStop(() => containers.close());
     ctx.provide(SandboxService, sandboxes);
     ctx.provide(ContainerService, containers);
