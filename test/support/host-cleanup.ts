@@ -2,11 +2,11 @@ import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { cgroupsUnder, liveHolders, processesNaming, runcContainers, type HostRoots } from './host-state';
+import { cgroupHierarchies, cgroupsUnder, liveHolders, processesNaming, runcContainers, type HostRoots } from './host-state';
 
 // The safety net of crash tests: what a daemon's roots left on the host after the daemon could not
 // remove it (a failed recovery), removed without the daemon: runc containers, conmon and holder
-// processes (by PID, found through the roots), then the cgroups under the test's own parent.
+// processes (by PID, found through the roots), then the cgroups under the test's own parent, and the parent.
 // Mounts are left to unmountBelow, which runs after this.
 
 const run = promisify(execFile);
@@ -27,7 +27,8 @@ export async function cleanUpHost(roots: HostRoots): Promise<void> {
   // Deepest first; a cgroup with no process left can be removed with rmdir.
   const cgroups = cgroupsUnder(roots.cgroupParent).sort((a, b) => b.length - a.length);
   for (const dir of cgroups) tryRmdir(dir);
-  for (const top of new Set(cgroups.map((dir) => dir.slice(0, dir.indexOf(roots.cgroupParent) + roots.cgroupParent.length)))) tryRmdir(top);
+  // The parent itself is the test's own (the daemon makes it in every hierarchy).
+  for (const hierarchy of cgroupHierarchies()) tryRmdir(path.join(hierarchy, roots.cgroupParent));
 }
 
 function tryRmdir(dir: string): void {

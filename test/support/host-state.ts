@@ -33,14 +33,21 @@ export function mountsUnder(roots: readonly string[]): string[] {
     .reverse();
 }
 
-/** Every cgroup directory below `parent` in each mounted v1 hierarchy and in cgroup v2. */
-export function cgroupsUnder(parent: string): string[] {
+/** Mount points of every cgroup hierarchy (v1 and v2). */
+export function cgroupHierarchies(): string[] {
   const hierarchies = new Set<string>();
   for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
     const [left, right] = line.split(' - ');
     const type = right?.split(' ')[0];
     if (type === 'cgroup' || type === 'cgroup2') hierarchies.add(left?.split(' ')[4] ?? '');
   }
+  hierarchies.delete('');
+  return [...hierarchies];
+}
+
+/** Every cgroup directory below `parent` in each mounted v1 hierarchy and in cgroup v2. */
+export function cgroupsUnder(parent: string): string[] {
+  const hierarchies = cgroupHierarchies();
   const found: string[] = [];
   const walk = (dir: string): void => {
     for (const name of dirsIn(dir)) {
@@ -50,7 +57,7 @@ export function cgroupsUnder(parent: string): string[] {
   };
   for (const hierarchy of hierarchies) {
     const top = path.join(hierarchy, parent);
-    if (hierarchy === '' || !fs.existsSync(top)) continue;
+    if (!fs.existsSync(top)) continue;
     walk(top);
   }
   return found;
