@@ -4,6 +4,7 @@ import type { DaemonConfig } from '../../config/daemon-config-schema';
 import type { Logger } from '../log/logger';
 import { buildServiceImplementation } from './grpc-adapter';
 import type { HandlerRegistry } from './handler-registry';
+import { InFlightCalls } from './in-flight-calls';
 import { loadCaissonServices, loadCriServices } from './cri-proto';
 import { unimplementedMessage } from './unimplemented-hints';
 import { prepareSocketPath, restrictSocket, socketPathOf } from './unix-socket';
@@ -12,13 +13,22 @@ import { prepareSocketPath, restrictSocket, socketPathOf } from './unix-socket';
 // (always, for older kubelets) and Caisson's own caisson.v1 services, on every unix socket of
 // `hosts`, all sharing one handler registry.
 
-const GRACEFUL_STOP_MS = 10_000;
+/**
+ * How long shutdown waits for in-flight unary calls to finish on their own. 30 s is above the
+ * time any one CRI operation takes here (a RunPodSandbox with CNI, a StopContainer's grace period
+ * as the kubelet sends it is shorter) and below systemd's default TimeoutStopSec (90 s), so a
+ * unit stop never SIGKILLs a daemon that is still draining.
+ */
+export const DRAIN_BOUND_MS = 30_000;
+/** After the bound, how long the stragglers get to roll back once their signal is aborted. */
+export const ROLLBACK_GRACE_MS = 5_000;
 
 export class CriServer {
   private readonly server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
   private readonly socketPaths: string[] = [];
   private ready = false;
   private readonly shutdown = new AbortController();
+  private readonly inFlight = new InFlightCalls();
 
   constructor(
     private readonly config: DaemonConfig,
@@ -31,6 +41,7 @@ export class CriServer {
       isReady: () => this.ready,
       unimplemented: (rpc: string) => unimplementedMessage(rpc, config),
       shutdownSignal: this.shutdown.signal,
+      inFlight: this.inFlight,
     };
     const versions = config.enableCriV1 ? (['v1', 'v1alpha2'] as const) : (['v1alpha2'] as const);
     for (const version of versions) {
@@ -62,23 +73,29 @@ export class CriServer {
   }
 
   /**
-   * Refuses new calls, ends open streams with UNAVAILABLE, lets in-flight unary calls finish
-   * (bounded), then removes the sockets.
+   * Drains, so that nothing is left half-made: refuses new calls (UNAVAILABLE on open
+   * connections; the listening sockets close), ends open streams with UNAVAILABLE, waits up to
+   * DRAIN_BOUND_MS for in-flight unary handlers to finish, then aborts the stragglers' signals
+   * and gives them ROLLBACK_GRACE_MS to undo their work; only then does it close the transport
+   * and remove the sockets, and the daemon goes on to stop the plugins.
    */
   async stop(): Promise<void> {
     this.ready = false;
     this.shutdown.abort();
-    await new Promise<void>((resolve) => {
-      const force = setTimeout(() => {
-        this.logger.warn(`in-flight calls did not finish within ${GRACEFUL_STOP_MS} ms; closing them`);
-        this.server.forceShutdown();
-        resolve();
-      }, GRACEFUL_STOP_MS);
-      this.server.tryShutdown(() => {
-        clearTimeout(force);
-        resolve();
-      });
-    });
+    // Stops listening at once; its callback waits for the sessions, which the handlers' own
+    // wait below covers (a call whose client left is no session but is still running).
+    const transportClosed = new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
+    if (this.inFlight.count > 0) this.logger.info(`shutting down: waiting up to ${DRAIN_BOUND_MS} ms for ${this.inFlight.count} in-flight call(s): ${this.inFlight.names().join(', ')}`);
+    if (!(await this.inFlight.idle(DRAIN_BOUND_MS))) {
+      this.logger.warn(`in-flight calls did not finish within ${DRAIN_BOUND_MS} ms: ${this.inFlight.names().join(', ')}; asking them to roll back`);
+      this.inFlight.abortAll(`caissond is shutting down and the call did not finish within ${DRAIN_BOUND_MS} ms`);
+      if (!(await this.inFlight.idle(ROLLBACK_GRACE_MS))) {
+        this.logger.error(`in-flight calls still running ${ROLLBACK_GRACE_MS} ms after being aborted: ${this.inFlight.names().join(', ')}; stopping anyway`);
+      }
+    }
+    // Every handler has answered: what is left on the transport is only bytes being flushed.
+    const flushed = await Promise.race([transportClosed.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 2_000).unref())]);
+    if (!flushed) this.server.forceShutdown();
     for (const socketPath of this.socketPaths.splice(0)) fs.rmSync(socketPath, { force: true });
   }
 }

@@ -3,6 +3,7 @@ import { errorCodeOf } from '../errors';
 import type { Logger } from '../log/logger';
 import type { CallInfo, CriStream, StreamingCriHandler, UnaryCriHandler } from './cri-handler-types';
 import type { HandlerRegistry } from './handler-registry';
+import type { InFlightCalls } from './in-flight-calls';
 import { statusObject, toServiceError } from './grpc-status';
 import { nulByteField } from './nul-byte-field';
 
@@ -17,6 +18,8 @@ export interface AdapterContext {
   readonly unimplemented: (rpc: string) => string;
   /** Fires when the daemon starts shutting down: open streams end with UNAVAILABLE. */
   readonly shutdownSignal: AbortSignal;
+  /** Unary handlers still running; shutdown waits for them before stopping the plugins. */
+  readonly inFlight: InFlightCalls;
 }
 
 export function buildServiceImplementation(
@@ -45,7 +48,9 @@ function unaryCall(rpc: string, apiVersion: CallInfo['apiVersion'], context: Ada
     const handler = context.registry.lookup(rpc)?.handler as UnaryCriHandler<unknown, unknown>;
     const controller = new AbortController();
     call.on('cancelled', () => controller.abort());
-    handler(call.request, { apiVersion, signal: controller.signal }).then(
+    const work = handler(call.request, { apiVersion, signal: controller.signal });
+    context.inFlight.track({ rpc, controller }, work);
+    work.then(
       (response) => {
         context.logger.debug('rpc done', { rpc, apiVersion, ms: Number((process.hrtime.bigint() - started) / 1_000_000n) });
         callback(null, response);
@@ -131,6 +136,9 @@ function record(context: AdapterContext, rpc: string, apiVersion: CallInfo['apiV
 }
 
 function refuse(rpc: string, context: AdapterContext, request: unknown): ReturnType<typeof statusObject> | undefined {
+  if (context.shutdownSignal.aborted) {
+    return statusObject(grpc.status.UNAVAILABLE, `caissond is shutting down: ${rpc} is refused; retry once it has restarted`);
+  }
   if (!context.isReady()) {
     return statusObject(grpc.status.UNAVAILABLE, `caissond is not ready: ${rpc} is refused until start-up completes`);
   }

@@ -14,7 +14,7 @@ import { RuntimeRegistry as RuntimeRegistryImpl } from '../runtime/runtime-regis
 import { MetadataStore as MetadataStoreImpl } from '../store/metadata-store';
 import { CgroupDriver, DaemonConfig as DaemonConfigToken, DaemonInfo, EventBus, Logger, MetadataStore, ObjectLocks, RuntimeRegistry } from '../tokens';
 import { KeyedLock } from '../locks/keyed-lock';
-import { EventBus as EventBusImpl } from '../events/event-bus';
+import { EventBus as EventBusImpl, STARTUP_BACKLOG_LIMIT } from '../events/event-bus';
 import { acquireCgroupDriverLock } from './cgroup-driver-lock';
 import { Pidfile } from './pidfile';
 
@@ -74,7 +74,7 @@ class CaissonDaemon implements Daemon {
       const store = MetadataStoreImpl.open(config.graph);
       this.cleanups.push(() => store.close());
       const registry = new HandlerRegistry();
-      this.bindCore(store, registry, plugins.map((p) => p.identity));
+      const bus = this.bindCore(store, registry, plugins.map((p) => p.identity));
 
       const host = new PluginHost({
         container: this.container,
@@ -93,6 +93,9 @@ class CaissonDaemon implements Daemon {
 
       await host.start(plugins);
 
+      // Every plugin has subscribed what it will: the events recovery published are delivered.
+      const dropped = bus.endStartup();
+      if (dropped > 0) this.logger.warn(`${dropped} lifecycle events published during start-up were dropped (the start-up backlog holds ${STARTUP_BACKLOG_LIMIT}); event subscribers should relist`);
       server.markReady();
       this.logger.info(`caissond ${packageInfo().version} ready`, { config: config.source, plugins: plugins.map((p) => p.identity) });
     } catch (error) {
@@ -117,7 +120,7 @@ class CaissonDaemon implements Daemon {
     this.container.clearInstances();
   }
 
-  private bindCore(store: MetadataStoreImpl, registry: HandlerRegistry, plugins: string[]): void {
+  private bindCore(store: MetadataStoreImpl, registry: HandlerRegistry, plugins: string[]): EventBusImpl {
     const { config } = this;
     this.container.register(DaemonConfigToken, { useValue: config });
     this.container.register(Logger, { useValue: this.logger });
@@ -128,6 +131,7 @@ class CaissonDaemon implements Daemon {
     const bus = new EventBusImpl((error) => this.logger.error(`event listener failed: ${error instanceof Error ? error.message : String(error)}`));
     this.container.register(EventBus, { useValue: bus });
     this.container.register(ObjectLocks, { useValue: new KeyedLock() });
+    return bus;
   }
 
   /** The cgroup driver is bound once, and only if the node's state was made with the same driver. */

@@ -4,6 +4,9 @@ import { ResourceExhaustedError } from '../../core/plugin-api';
 // A subscriber gets every item published while it is subscribed, in order, once. One that falls
 // behind (its queue is full when an item arrives) is failed with RESOURCE_EXHAUSTED and removed:
 // nothing is dropped silently and no queue grows without bound. Pure: no I/O, no timers.
+// With `holdForFirstSubscriber`, items published before anyone ever subscribed are kept (at most
+// buffer-size and one more) and given to the first subscriber as if it had been there: one more
+// than its queue holds fails it as fallen behind, so an overflow there is not silent either.
 
 /** A subscriber's queue overflowed; the stream must end so that the client relists. */
 export class SubscriberFellBehindError extends ResourceExhaustedError {
@@ -28,6 +31,8 @@ export interface FanoutOptions {
   readonly bufferSize: number;
   /** Appended to the overflow message: how to raise the buffer. */
   readonly overflowHint?: string;
+  /** Keep what is published before the first subscriber, for it (see the top of this file). */
+  readonly holdForFirstSubscriber?: boolean;
   /** Told when the number of subscribers changes. */
   readonly onSubscribersChanged?: (count: number, change: 'subscribed' | 'closed' | 'fell-behind') => void;
 }
@@ -98,14 +103,24 @@ class Subscriber<T> implements Subscription<T> {
 
 export class EventFanout<T> {
   private readonly subscribers = new Set<Subscriber<T>>();
+  /** Items published before the first subscriber; undefined once it came (or when not holding). */
+  private held: T[] | undefined;
 
   constructor(private readonly options: FanoutOptions) {
     if (!Number.isInteger(options.bufferSize) || options.bufferSize < 1) throw new RangeError(`bufferSize must be a positive integer, not ${options.bufferSize}`);
+    if (options.holdForFirstSubscriber) this.held = [];
   }
 
   /** Delivers to every current subscriber (synchronously queued, in call order). */
   publish(item: T): void {
+    // One past the buffer is enough to fail the first subscriber; more would only cost memory.
+    if (this.held && this.held.length <= this.options.bufferSize) this.held.push(item);
     for (const subscriber of [...this.subscribers]) subscriber.offer(item);
+  }
+
+  /** Items held for the first subscriber (for tests and logs). */
+  get heldCount(): number {
+    return this.held?.length ?? 0;
   }
 
   /** A new subscriber; it is closed when `signal` aborts. */
@@ -120,6 +135,9 @@ export class EventFanout<T> {
     this.subscribers.add(subscriber);
     this.options.onSubscribersChanged?.(this.subscribers.size, 'subscribed');
     signal?.addEventListener('abort', () => subscriber.close(), { once: true });
+    const held = this.held;
+    this.held = undefined;
+    for (const item of held ?? []) subscriber.offer(item);
     return subscriber;
   }
 

@@ -6,6 +6,11 @@ import { getContainerEventsHandler, type ContainerEventStreams } from './get-con
 // The plugin's working part: one EventBus listener builds each event's message once, at publish
 // time, and fans it out to every GetContainerEvents stream (get-container-events.ts) through its
 // bounded queue.
+//
+// The first stream also gets what was published before it (held by the fan-out, at most
+// buffer-size): after a restart, the exits folded in at start-up (replayed to this plugin by the
+// EventBus's start-up backlog) reach the kubelet that reconnects, which otherwise would never
+// hear of a container that stopped while the daemon was down.
 
 export const CONFIG_KEY = 'events.pod-events';
 
@@ -30,6 +35,7 @@ export class PodEventsService implements ContainerEventStreams {
     this.builder = new PodEventBuilder(options.source);
     this.fanout = new EventFanout<ContainerEventResponse>({
       bufferSize: options.bufferSize,
+      holdForFirstSubscriber: true,
       overflowHint: `the stream is ended so that the client relists; raise "buffer-size" under plugin-config "${CONFIG_KEY}" in daemon.json (now ${options.bufferSize}) if this client is often this slow`,
       onSubscribersChanged: (count, change) => options.logger.info(`GetContainerEvents stream ${CHANGE_WORDS[change]}; ${count} open`),
     });

@@ -110,4 +110,36 @@ describe('pod-events fan-out', () => {
     assert.deepEqual([await a.next(), await b.next()], [{ done: true }, { done: true }]);
     assert.equal(fanout.subscriberCount, 0);
   });
+
+  it('with holdForFirstSubscriber, gives the first subscriber what came before it, and only the first', async () => {
+    const fanout = new EventFanout<number>({ bufferSize: 5, holdForFirstSubscriber: true });
+    fanout.publish(1);
+    fanout.publish(2);
+    assert.equal(fanout.heldCount, 2);
+    const first = fanout.subscribe();
+    fanout.publish(3);
+    const second = fanout.subscribe();
+    fanout.publish(4);
+    assert.deepEqual(await drain(first, 4), [1, 2, 3, 4]);
+    assert.deepEqual(await drain(second, 1), [4]);
+    assert.equal(fanout.heldCount, 0);
+  });
+
+  it('keeps held items for the next subscriber when the first one was already aborted', async () => {
+    const fanout = new EventFanout<number>({ bufferSize: 5, holdForFirstSubscriber: true });
+    fanout.publish(1);
+    const controller = new AbortController();
+    controller.abort();
+    assert.deepEqual(await fanout.subscribe(controller.signal).next(), { done: true });
+    assert.deepEqual(await drain(fanout.subscribe(), 1), [1]);
+  });
+
+  it('fails the first subscriber as fallen behind when more than buffer-size came before it', async () => {
+    const fanout = new EventFanout<number>({ bufferSize: 2, holdForFirstSubscriber: true });
+    for (let i = 0; i < 10; i += 1) fanout.publish(i);
+    assert.equal(fanout.heldCount, 3, 'holds one more than the buffer, no more');
+    const first = fanout.subscribe();
+    await assert.rejects(first.next(), SubscriberFellBehindError);
+    assert.equal(fanout.subscriberCount, 0);
+  });
 });
