@@ -1,5 +1,4 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { readIntentFile, writeIntentFile } from '../crash/intent-file';
 
 // A container's intent file: written (and fsynced, with its directory) into the container's
 // state directory before CreateContainer makes anything on the host, so a daemon killed at any
@@ -16,38 +15,13 @@ export interface CreateIntent {
   readonly graphDir: string;
 }
 
-const INTENT_FILE = 'intent.json';
-
 export function writeCreateIntent(stateDir: string, intent: CreateIntent): void {
-  const file = path.join(stateDir, INTENT_FILE);
-  const fd = fs.openSync(file, 'w', 0o600);
-  try {
-    fs.writeSync(fd, JSON.stringify(intent));
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  syncDirectory(stateDir);
-  syncDirectory(path.dirname(stateDir));
+  writeIntentFile(stateDir, intent);
 }
 
 /** The intent in a container's state directory, or undefined when there is none (or it was cut short). */
 export function readCreateIntent(stateDir: string): CreateIntent | undefined {
-  try {
-    const intent = JSON.parse(fs.readFileSync(path.join(stateDir, INTENT_FILE), 'utf8')) as Partial<CreateIntent>;
-    if (intent.operation !== 'create' || typeof intent.runtime !== 'string' || typeof intent.graphDir !== 'string') return undefined;
-    return intent as CreateIntent;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Makes a directory's entries durable (a new file or subdirectory survives a crash). */
-export function syncDirectory(dir: string): void {
-  const fd = fs.openSync(dir, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
+  const intent = readIntentFile(stateDir) as Partial<CreateIntent> | undefined;
+  if (intent?.operation !== 'create' || typeof intent.runtime !== 'string' || typeof intent.graphDir !== 'string') return undefined;
+  return intent as CreateIntent;
 }

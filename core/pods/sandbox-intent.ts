@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { INTENT_FILE, readIntentFile, writeIntentFile } from '../crash/intent-file';
 import type { PodNetworkRequest } from '../tokens';
 import type { PauseContainer } from './sandbox-record';
 
@@ -8,8 +9,6 @@ import type { PauseContainer } from './sandbox-record';
 // undo every part (the CNI request host-local needs to free the IP, the pause container's
 // paths, the cgroup, the shm mount). It is deleted once the record is written: a sandbox
 // directory holding an intent and no record is a RunPodSandbox that never answered OK.
-
-export const INTENT_FILE = 'intent.json';
 
 export interface RunIntent {
   readonly op: 'RunPodSandbox';
@@ -27,43 +26,18 @@ export interface RunIntent {
   readonly pidHolder: boolean;
 }
 
-/** Writes the intent durably: temp file, fsync, rename, fsync of the directory. */
+/** Writes the intent durably (core/crash/intent-file.ts). */
 export function writeIntent(dir: string, intent: RunIntent): void {
-  const file = path.join(dir, INTENT_FILE);
-  const temp = `${file}.tmp`;
-  const fd = fs.openSync(temp, 'w', 0o600);
-  try {
-    fs.writeSync(fd, JSON.stringify(intent));
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(temp, file);
-  syncDir(dir);
-  // The sandbox directory's own entry in sandboxes/ must survive too, or recovery finds nothing.
-  syncDir(path.dirname(dir));
+  writeIntentFile(dir, intent);
 }
 
 /** The intent left in a sandbox directory, or undefined when there is none (or it is torn). */
 export function readIntent(dir: string): RunIntent | undefined {
-  try {
-    const parsed = JSON.parse(fs.readFileSync(path.join(dir, INTENT_FILE), 'utf8')) as RunIntent;
-    return parsed.op === 'RunPodSandbox' ? parsed : undefined;
-  } catch {
-    return undefined;
-  }
+  const parsed = readIntentFile(dir) as Partial<RunIntent> | undefined;
+  return parsed?.op === 'RunPodSandbox' ? (parsed as RunIntent) : undefined;
 }
 
 /** Drops the intent once the record is written (the operation can no longer be rolled back). */
 export function clearIntent(dir: string): void {
   fs.rmSync(path.join(dir, INTENT_FILE), { force: true });
-}
-
-function syncDir(dir: string): void {
-  const fd = fs.openSync(dir, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
 }
