@@ -8,9 +8,9 @@ import { startBusyboxRegistry } from '../support/busybox-registry';
 import { conmons, leftovers } from '../support/crash-host-check';
 import { containerConfig, podConfig, runPod } from '../support/pod-fixtures';
 import type { TestRegistry } from '../support/registry/test-registry';
-import { killIfRunning, spawnCaissond, waitUntilServing, writeDaemonJson, type SpawnedDaemon } from '../support/spawned-daemon';
+import { spawnCaissond, waitUntilServing, writeDaemonJson, type SpawnedDaemon, tearDownSpawned } from '../support/spawned-daemon';
 import { makeTempRoot, removeTempRoot } from '../support/temp-root';
-import { removeEverything, testDaemonConfig, unmountBelow } from '../support/test-daemon';
+import { testDaemonConfig, unmountBelow } from '../support/test-daemon';
 
 // Crash safety of the container RPCs (issue 15): the real caissond is SIGKILLed at each named
 // step of CreateContainer, StartContainer, StopContainer and RemoveContainer
@@ -38,14 +38,7 @@ describe('container crash recovery', function () {
     fs.mkdirSync(logs);
   });
   afterEach(async function () {
-    const failed = this.currentTest?.state === 'failed';
-    const last = spawned[spawned.length - 1];
-    if (last && last.child.exitCode === null && last.child.signalCode === null) await removeEverything(socket()).catch((error: unknown) => process.stderr.write(`teardown: ${String(error)}\n`));
-    clients.splice(0).forEach((client) => client.close());
-    for (const daemon of spawned.splice(0)) {
-      if (failed) process.stderr.write(`--- caissond output ---\n${daemon.output()}\n`);
-      await killIfRunning(daemon);
-    }
+    await tearDownSpawned(spawned, clients, socket(), this.currentTest?.state === 'failed');
     // Safety net after a failure: whatever the daemon did not clean.
     for (const pid of conmons(state()).values()) process.kill(pid, 'SIGKILL');
     await unmountBelow(root);

@@ -7,9 +7,9 @@ import { startBusyboxRegistry } from '../support/busybox-registry';
 import type { PushedImage } from '../support/images/image-builder';
 import { containerConfig, podConfig, runPod, startContainer, waitForExit } from '../support/pod-fixtures';
 import type { TestRegistry } from '../support/registry/test-registry';
-import { killIfRunning, spawnCaissond, waitUntilServing, writeDaemonJson, type SpawnedDaemon } from '../support/spawned-daemon';
+import { spawnCaissond, waitUntilServing, writeDaemonJson, type SpawnedDaemon, tearDownSpawned } from '../support/spawned-daemon';
 import { makeTempRoot, removeTempRoot } from '../support/temp-root';
-import { removeEverything, testDaemonConfig, unmountBelow } from '../support/test-daemon';
+import { testDaemonConfig, unmountBelow } from '../support/test-daemon';
 
 // PullImage and RemoveImage killed at each of their named steps (core/crash/kill-point.ts): the
 // real bin/caissond (from dist/) is armed with CAISSON_TEST_KILL_POINT, dies there by SIGKILL,
@@ -46,13 +46,7 @@ describe('image recovery after a kill', function () {
   after(async () => registry?.stop());
   beforeEach(() => (root = makeTempRoot('image-crash')));
   afterEach(async function () {
-    const failed = this.currentTest?.state === 'failed';
-    clients.splice(0).forEach((client) => client.close());
-    await removeEverything(socket()).catch((error: unknown) => process.stderr.write(`teardown: ${String(error)}\n`));
-    for (const daemon of spawned.splice(0)) {
-      await killIfRunning(daemon);
-      if (failed) process.stderr.write(`--- caissond output ---\n${daemon.output()}\n`);
-    }
+    await tearDownSpawned(spawned, clients, socket(), this.currentTest?.state === 'failed');
     await unmountBelow(root);
     removeTempRoot(root);
   });

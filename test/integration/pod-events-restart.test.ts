@@ -8,9 +8,9 @@ import type { ContainerEventResponse__Output } from '../../core/cri/generated/ru
 import { startBusyboxRegistry } from '../support/busybox-registry';
 import { containerConfig, podConfig, runPod, startContainer } from '../support/pod-fixtures';
 import type { TestRegistry } from '../support/registry/test-registry';
-import { killIfRunning, spawnCaissond, waitUntilServing, writeDaemonJson, type SpawnedDaemon } from '../support/spawned-daemon';
+import { spawnCaissond, waitUntilServing, writeDaemonJson, type SpawnedDaemon, tearDownSpawned } from '../support/spawned-daemon';
 import { makeTempRoot, removeTempRoot } from '../support/temp-root';
-import { removeEverything, testDaemonConfig, unmountBelow } from '../support/test-daemon';
+import { testDaemonConfig, unmountBelow } from '../support/test-daemon';
 
 // Issue 15: a GetContainerEvents subscriber connected when caissond was SIGKILLed reconnects after
 // the restart and must hear of what changed meanwhile: a container whose process ended while the
@@ -33,13 +33,7 @@ describe('pod events across a daemon restart', function () {
   afterEach(async function () {
     for (const close of streams.splice(0)) close();
     // Everything the test made goes through a live daemon, so conmon and runc end too.
-    const last = spawned[spawned.length - 1];
-    if (last && last.child.exitCode === null && last.child.signalCode === null) await removeEverything(socket()).catch((error: unknown) => process.stderr.write(`teardown: ${String(error)}\n`));
-    clients.splice(0).forEach((client) => client.close());
-    for (const daemon of spawned.splice(0)) {
-      await killIfRunning(daemon);
-      if (this.currentTest?.state === 'failed') process.stderr.write(`--- caissond output ---\n${daemon.output()}\n`);
-    }
+    await tearDownSpawned(spawned, clients, socket(), this.currentTest?.state === 'failed');
     await unmountBelow(root);
     removeTempRoot(root);
   });

@@ -10,9 +10,9 @@ import { busyboxBaseLayer, pushImage } from '../support/images/image-builder';
 import { BUSYBOX_CONFIG } from '../support/images/standard-images';
 import { startTestRegistry, type TestRegistry } from '../support/registry/test-registry';
 import { runProgram } from '../../core/host-programs/run-program';
-import { killIfRunning, spawnCaissond, waitUntilServing, writeDaemonJson, type SpawnedDaemon } from '../support/spawned-daemon';
+import { spawnCaissond, waitUntilServing, writeDaemonJson, type SpawnedDaemon, tearDownSpawned } from '../support/spawned-daemon';
 import { makeTempRoot, removeTempRoot } from '../support/temp-root';
-import { removeEverything, testDaemonConfig, unmountBelow } from '../support/test-daemon';
+import { testDaemonConfig, unmountBelow } from '../support/test-daemon';
 
 // Issue 15, sandboxes: the real caissond (dist/) is SIGKILLed at each named step of
 // RunPodSandbox, StopPodSandbox and RemovePodSandbox (CAISSON_TEST_KILL_POINT), restarted on the
@@ -88,14 +88,7 @@ describe('sandbox recovery after a SIGKILL at each step', function () {
   });
 
   afterEach(async function () {
-    const failed = this.currentTest?.state === 'failed';
-    clients.splice(0).forEach((c) => c.close());
-    const last = spawned[spawned.length - 1];
-    if (last && last.child.exitCode === null && last.child.signalCode === null) await removeEverything(socket()).catch(() => undefined);
-    for (const daemon of spawned.splice(0)) {
-      await killIfRunning(daemon);
-      if (failed) process.stderr.write(`--- caissond output ---\n${daemon.output()}\n`);
-    }
+    await tearDownSpawned(spawned, clients, socket(), this.currentTest?.state === 'failed');
     // Safety net after a failure: holders, mounts, cgroups of this test's pods.
     for (const pids of holderProcesses(sandboxesDir()).values()) pids.forEach((pid) => killQuietly(pid));
     await unmountBelow(root);

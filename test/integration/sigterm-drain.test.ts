@@ -9,9 +9,9 @@ import { cleanUpHost } from '../support/host-cleanup';
 import { checkHostInvariants } from '../support/host-invariants';
 import { podConfig } from '../support/pod-fixtures';
 import type { TestRegistry } from '../support/registry/test-registry';
-import { killIfRunning, spawnCaissond, waitUntilServing, writeDaemonJson, type SpawnedDaemon } from '../support/spawned-daemon';
+import { spawnCaissond, waitUntilServing, writeDaemonJson, type SpawnedDaemon, tearDownSpawned } from '../support/spawned-daemon';
 import { makeTempRoot, removeTempRoot } from '../support/temp-root';
-import { removeEverything, testDaemonConfig, unmountBelow } from '../support/test-daemon';
+import { testDaemonConfig, unmountBelow } from '../support/test-daemon';
 
 // Issue 15: caissond under SIGTERM with RPCs in flight stops accepting, lets the in-flight calls
 // finish (bounded by DRAIN_BOUND_MS in core/cri/cri-server.ts), then exits 0, leaving nothing
@@ -27,13 +27,7 @@ describe('SIGTERM with calls in flight', function () {
 
   beforeEach(() => (root = makeTempRoot('sigterm')));
   afterEach(async function () {
-    const last = spawned[spawned.length - 1];
-    if (last && last.child.exitCode === null && last.child.signalCode === null) await removeEverything(socket()).catch((error: unknown) => process.stderr.write(`teardown: ${String(error)}\n`));
-    clients.splice(0).forEach((client) => client.close());
-    for (const daemon of spawned.splice(0)) {
-      await killIfRunning(daemon);
-      if (this.currentTest?.state === 'failed') process.stderr.write(`--- caissond output ---\n${daemon.output()}\n`);
-    }
+    await tearDownSpawned(spawned, clients, socket(), this.currentTest?.state === 'failed');
     await cleanUpHost({ graph: path.join(root, 'lib'), state: path.join(root, 'run'), cgroupParent: `/caisson-sigterm-${process.pid}` });
     await unmountBelow(root);
     removeTempRoot(root);

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { CriClient } from '../../cli/cri-client';
 import { packageInfo } from '../../core/package-info';
+import { removeEverything } from './test-daemon';
 
 // Runs the real `bin/caissond` (from dist/, as an operator would) for tests about the process:
 // signals, exit codes, pidfiles, third-party plugins loaded from daemon.json.
@@ -62,4 +63,21 @@ export function writeDaemonJson(root: string, config: object): string {
   const file = path.join(root, 'daemon.json');
   fs.writeFileSync(file, JSON.stringify(config, null, 2));
   return file;
+}
+
+/**
+ * Teardown for tests that spawn daemons on one root: closes the clients, removes what is left
+ * through the last daemon if it still runs (so conmon and runc end too), SIGKILLs every daemon,
+ * and prints their output when the test failed.
+ */
+export async function tearDownSpawned(spawned: SpawnedDaemon[], clients: CriClient[], socket: string, failed: boolean): Promise<void> {
+  clients.splice(0).forEach((client) => client.close());
+  const last = spawned[spawned.length - 1];
+  if (last && last.child.exitCode === null && last.child.signalCode === null) {
+    await removeEverything(socket).catch((error: unknown) => process.stderr.write(`teardown: ${String(error)}\n`));
+  }
+  for (const daemon of spawned.splice(0)) {
+    await killIfRunning(daemon);
+    if (failed) process.stderr.write(`--- caissond output ---\n${daemon.output()}\n`);
+  }
 }
