@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { KILL_POINTS } from '../../core/crash/kill-point';
 
@@ -34,5 +35,22 @@ describe('kill points', () => {
   it('have unique names', () => {
     const names = Object.values(KILL_POINTS).flat();
     assert.equal(new Set(names).size, names.length);
+  });
+
+  it('each stands at exactly one place in the code (a listed point that is never reached tests nothing)', () => {
+    const root = path.resolve(__dirname, '..', '..');
+    const sources = (dir: string): string[] =>
+      fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+        const full = path.join(dir, entry.name);
+        if (entry.isDirectory()) return entry.name === 'generated' ? [] : sources(full);
+        return entry.name.endsWith('.ts') ? [full] : [];
+      });
+    const code = [...sources(path.join(root, 'core')), ...sources(path.join(root, 'plugins'))].map((file) => fs.readFileSync(file, 'utf8')).join('\n');
+    const placed = (name: string): number => code.split(`killPoint('${name}')`).length - 1;
+    const wrong = Object.values(KILL_POINTS)
+      .flat()
+      .filter((name) => placed(name) !== 1)
+      .map((name) => `${name}: ${placed(name)} places`);
+    assert.deepEqual(wrong, []);
   });
 });
