@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { describeError, findExecutable, ProgramError, runProgram, type AttachSession, type AttachSessionEvents, type CgroupDriver, type ContainerRuntimePaths, type CreateContainerOptions, type OciRuntime, type Readiness, type RuntimeContainerState } from '../../core/plugin-api';
 import { conmonAttachEndpoints, launchUnderConmon, reopenConmonLog } from './conmon';
 import { openConmonAttachSession } from './conmon-attach-session';
+import { binaryIdentity } from './binary-identity';
 
 const VERSION_TIMEOUT_MS = 10_000;
 const COMMAND_TIMEOUT_MS = 30_000;
@@ -12,6 +13,8 @@ const COMMAND_TIMEOUT_MS = 30_000;
  */
 export class RuncRuntime implements OciRuntime {
   private lastVersion = '';
+  /** The binary that last answered --version (see binary-identity.ts); unchanged, it is asked no more. */
+  private answeredBy: string | undefined;
 
   constructor(
     readonly name: string,
@@ -22,13 +25,21 @@ export class RuncRuntime implements OciRuntime {
     private readonly driver?: Pick<CgroupDriver, 'placeSupervisor'>,
   ) {}
 
-  /** Ready when the binary answers `--version`; the reason says what failed otherwise. */
+  /**
+   * Ready when the binary answers `--version`; the reason says what failed otherwise. The kubelet
+   * asks Status every few seconds: while the binary on disk is the one that last answered, its
+   * answer stands, and no program is spawned.
+   */
   async checkReady(): Promise<Readiness> {
+    const identity = binaryIdentity(this.path);
+    if (identity !== undefined && identity === this.answeredBy) return { ready: true, reason: '', message: '' };
     try {
       const { stdout } = await runProgram(this.path, ['--version'], { timeoutMs: VERSION_TIMEOUT_MS });
       this.lastVersion = stdout.split('\n')[0]?.trim() ?? '';
+      this.answeredBy = identity;
       return { ready: true, reason: '', message: '' };
     } catch (error) {
+      this.answeredBy = undefined;
       return {
         ready: false,
         reason: 'RuntimeBinaryNotReady',
