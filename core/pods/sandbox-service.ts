@@ -261,6 +261,13 @@ export class SandboxService implements SandboxServiceContract {
     if (sandbox.pending !== 'remove') this.store.putSandbox(sandbox.id, { ...sandbox, pending: 'remove' });
     killPoint('sandbox-remove-marked');
     await this.stopParts(sandbox);
+    // A READY pod removed without a StopPodSandbox first is stopped on the way: recorded, and
+    // announced, so event subscribers see STOPPED before DELETED as for any pod.
+    if (sandbox.state !== 'SANDBOX_NOTREADY') {
+      this.store.putSandbox(sandbox.id, { ...sandbox, pending: 'remove', state: 'SANDBOX_NOTREADY' });
+      this.publish('CONTAINER_STOPPED_EVENT', sandbox.id);
+      this.logger.info(`sandbox ${sandbox.id} stopped`);
+    }
     await this.containers?.removeAll(sandbox.id);
     killPoint('sandbox-containers-removed');
     if (sandbox.cgroup.madeByCaisson) {
