@@ -109,13 +109,8 @@ export class CniNetwork implements NetworkPlugin {
     fs.mkdirSync(this.options.stateDir, { recursive: true, mode: 0o700 });
     const outFile = path.join(this.options.stateDir, `.out-${randomBytes(6).toString('hex')}`);
     const env = { ...process.env, ...cniEnvironment(command, pod, this.options.binDirs) };
-    const stdoutFd = fs.openSync(outFile, 'w', 0o600);
     try {
-      try {
-        await runProgram(binary, [], { input, env, timeoutMs: this.options.timeoutMs, stdoutFd });
-      } finally {
-        fs.closeSync(stdoutFd);
-      }
+      await runProgram(binary, [], { input, env, timeoutMs: this.options.timeoutMs, stdoutPath: outFile });
       return readIfExists(outFile);
     } catch (error) {
       const stdout = readIfExists(outFile);

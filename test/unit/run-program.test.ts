@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ProgramLauncher } from '../../core/host-programs/program-launcher';
 import { runProgram } from '../../core/host-programs/run-program';
 
 describe('runProgram', () => {
@@ -29,3 +33,72 @@ describe('runProgram', () => {
     assert.equal(stdout.length, 1000);
   });
 });
+
+describe('runProgram through the launcher shell', () => {
+  it('passes every argument as one word, whatever it holds', async () => {
+    const odd = ["it's", 'a "b"', '$HOME', '`id`', 'two\nlines', '; rm -rf /', '\\', '', '*'];
+    const { stdout } = await runProgram('printf', ['%s|', ...odd]);
+    assert.equal(stdout, `${odd.join('|')}|`);
+  });
+
+  it('gives the program the environment asked for, variables removed included', async () => {
+    const env = { ...process.env, CAISSON_TEST_VALUE: "x'y z", HOME: undefined };
+    const { stdout } = await runProgram('sh', ['-c', 'echo "$CAISSON_TEST_VALUE|${HOME-unset}"'], { env });
+    assert.equal(stdout, "x'y z|unset\n");
+  });
+
+  it('runs the program in cwd and feeds it input', async () => {
+    const { stdout } = await runProgram('sh', ['-c', 'pwd; cat'], { cwd: '/proc', input: 'fed\n' });
+    assert.equal(stdout, '/proc\nfed\n');
+  });
+
+  it('writes stdout to stdoutPath when asked', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'run-program-'));
+    try {
+      const file = path.join(dir, 'out');
+      const result = await runProgram('echo', ['to a file'], { stdoutPath: file });
+      assert.equal(result.stdout, '');
+      assert.equal(fs.readFileSync(file, 'utf8'), 'to a file\n');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('names the signal that ended a program', async () => {
+    await assert.rejects(runProgram('sh', ['-c', 'kill -TERM $$']), { message: 'sh -c kill -TERM $$ was killed by SIGTERM' });
+  });
+
+  it('runs many programs at once, each answered with its own output', async () => {
+    const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => runProgram('sh', ['-c', `sleep 0.0${i % 10}; echo ${i}`])));
+    assert.deepEqual(answers.map((answer) => answer.stdout), Array.from({ length: 40 }, (_, i) => `${i}\n`));
+  });
+
+  it('leaves no zombie behind in the shell', async () => {
+    const launcher = new ProgramLauncher();
+    const request = { env: process.env, timeoutMs: 5000, maxOutputBytes: 1000 };
+    for (let i = 0; i < 10; i++) await launcher.run({ ...request, file: 'true', args: [] });
+    await launcher.run({ ...request, file: 'true', args: [] });
+    const shellPid = launcher.shellPid();
+    assert.ok(shellPid);
+    const children = childrenOf(shellPid).filter((pid) => fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z'));
+    assert.ok(children.length <= 1, `zombies left: ${children.join(', ')}`);
+  });
+
+  it('still answers a program when the launcher shell is killed under it, and starts a new shell', async () => {
+    const launcher = new ProgramLauncher();
+    const request = { env: process.env, timeoutMs: 5000, maxOutputBytes: 1000 };
+    const running = launcher.run({ ...request, file: 'sh', args: ['-c', 'sleep 0.3; echo done'] });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const first = launcher.shellPid();
+    assert.ok(first);
+    process.kill(first, 'SIGKILL');
+    assert.equal((await running).stdout, 'done\n');
+    assert.equal((await launcher.run({ ...request, file: 'echo', args: ['again'] })).stdout, 'again\n');
+    assert.notEqual(launcher.shellPid(), first);
+  });
+});
+
+function childrenOf(pid: number): number[] {
+  const tasks = fs.readdirSync(`/proc/${pid}/task`);
+  return tasks.flatMap((task) => fs.readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+}
