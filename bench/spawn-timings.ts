@@ -2,6 +2,7 @@ import 'reflect-metadata';
 // The module object itself (not an import namespace, whose members are read-only getters).
 import childProcess = require('node:child_process');
 import { performance } from 'node:perf_hooks';
+import { ProgramLauncher, type LaunchRequest } from '../core/host-programs/program-launcher';
 import { containerConfig, podConfig } from '../test/support/pod-fixtures';
 import { makeTempRoot } from '../test/support/temp-root';
 import { catchInterrupts, checkInterrupted, RPC_TIMEOUT_MS, runCleanups, startBenchDaemon, type Cleanup } from './bench-support';
@@ -10,7 +11,8 @@ import { catchInterrupts, checkInterrupted, RPC_TIMEOUT_MS, runCleanups, startBe
 // (RunPodSandbox, CreateContainer, StartContainer of busybox `sleep 3600`, then StopPodSandbox
 // and RemovePodSandbox), and every program the daemon spawns is timed: how long `spawn` itself
 // blocked the event loop (fork and exec happen inside it), and how long the program ran. Unlike
-// trace-pod-start.ts (strace, exact lists, distorted times), the times here are real.
+// trace-pod-start.ts (strace, exact lists, distorted times), the times here are real. Programs
+// run by the launcher shell show "(launcher)" and block nothing: the shell forks them.
 // Run: npm run build && node dist/bench/spawn-timings.js
 
 const WARM_UPS = 3;
@@ -41,6 +43,20 @@ function timeEverySpawn(): void {
   (childProcess as { spawn: unknown }).spawn = timed;
 }
 
+/** Times the programs the launcher shell forks: the daemon's thread only writes a line for them. */
+function timeEveryLaunch(): void {
+  const run = ProgramLauncher.prototype.run;
+  ProgramLauncher.prototype.run = async function (this: ProgramLauncher, request: LaunchRequest) {
+    const started = performance.now();
+    try {
+      return await run.call(this, request);
+    } finally {
+      const command = [request.file, ...request.args].join(' ').replace(/\n/g, '; ');
+      spawns.push({ atMs: started - origin, blockedMs: 0, ranMs: performance.now() - started, command: `(launcher) ${command}` });
+    }
+  };
+}
+
 function show(title: string, from: number, to: number): void {
   console.log(title);
   for (const s of spawns.filter((t) => t.atMs >= from && t.atMs < to).sort((a, b) => a.atMs - b.atMs)) {
@@ -53,6 +69,7 @@ function show(title: string, from: number, to: number): void {
 async function main(): Promise<void> {
   catchInterrupts();
   timeEverySpawn();
+  timeEveryLaunch();
   const cleanups: Cleanup[] = [];
   const work = makeTempRoot('bench-spawns');
   try {

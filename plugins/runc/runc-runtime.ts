@@ -3,6 +3,7 @@ import { describeError, findExecutable, ProgramError, runProgram, type AttachSes
 import { conmonAttachEndpoints, launchUnderConmon, reopenConmonLog } from './conmon';
 import { openConmonAttachSession } from './conmon-attach-session';
 import { binaryIdentity } from './binary-identity';
+import { signalDirectly } from './direct-signal';
 
 const VERSION_TIMEOUT_MS = 10_000;
 const COMMAND_TIMEOUT_MS = 30_000;
@@ -67,6 +68,8 @@ export class RuncRuntime implements OciRuntime {
   }
 
   async kill(id: string, signal: string, all = false): Promise<void> {
+    // What `runc kill` would do, without starting it, when its state file says it is safe.
+    if (!this.runtimeArgs.includes('--root') && signalDirectly(this.root, id, signal, all)) return;
     await this.run(['kill', ...(all ? ['--all'] : []), id, signal]);
   }
 
