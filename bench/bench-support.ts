@@ -21,6 +21,8 @@ import { testDaemonConfig, unmountBelow } from '../test/support/test-daemon';
 export const RUNC_TIMEOUT_MS = 30_000;
 export const RPC_TIMEOUT_MS = 60_000;
 export const MIB = 1024 * 1024;
+/** USER_HZ: the unit of /proc/stat and /proc/PID/stat times. */
+export const CLOCK_TICKS_PER_SECOND = 100;
 
 /** One thing to undo; the list runs newest first, so later steps may rely on earlier ones still being there. */
 export interface Cleanup {
@@ -179,6 +181,28 @@ export async function deleteAllRunc(root: string): Promise<void> {
 export async function expectNoRuncContainers(root: string): Promise<void> {
   const left = await listRunc(root);
   if (left.length > 0) throw new Error(`runc --root ${root} still lists ${left.join(', ')}`);
+}
+
+/**
+ * CPU time the whole machine has spent, in ms, from the first line of /proc/stat: user + nice +
+ * system + irq + softirq over all CPUs (idle, iowait and steal left out). Whatever else runs on
+ * the machine meanwhile counts too.
+ */
+export function machineCpuMs(): number {
+  const fields = (fs.readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0] = fields;
+  return ((user + nice + system + irq + softirq) * 1000) / CLOCK_TICKS_PER_SECOND;
+}
+
+/**
+ * Promise.all that waits for every promise to settle before failing with the first error, so
+ * no program of a failed batch is still running when the cleanup starts.
+ */
+export async function allSettledOrThrow<T>(promises: readonly Promise<T>[]): Promise<T[]> {
+  const settled = await Promise.allSettled(promises);
+  const failed = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((result) => (result as PromiseFulfilledResult<T>).value);
 }
 
 /** Nearest-rank percentile. */

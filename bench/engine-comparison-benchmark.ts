@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -13,30 +14,30 @@ import { startCaisson, startContainerd, rssOf, type BenchEngine, type EngineSetu
 import {
   catchInterrupts,
   checkInterrupted,
-  deleteAllRunc,
-  expectNoRuncContainers,
+  CLOCK_TICKS_PER_SECOND,
   formatMib,
+  machineCpuMs,
   percentile,
-  prepareRuncBundle,
   printTable,
   RPC_TIMEOUT_MS,
   runCleanups,
-  runcRunDetached,
-  RUNC_TIMEOUT_MS,
   type Cleanup,
 } from './bench-support';
+import { benchFloors, type Floors } from './runc-floor';
 
 // Caisson beside containerd 1.6 (Debian's, on a private root) and the raw runc floor, in one run,
 // on one busybox image from a docker-registry on 127.0.0.1 (iSulad's method): a pod plus one
 // `sleep 3600` container, 20 started one after another on the host network and on a CNI bridge,
 // then 50 started at once on the bridge, measured, and removed at once. Each engine is its own
-// process; RSS is the sum of VmRSS of the engine and of its per-pod helpers. Everything either
-// engine made is removed, even when the benchmark fails.
+// process; RSS is the sum of VmRSS of the engine and of its per-pod helpers. The floors
+// (bench/runc-floor.ts) are runc alone, serial and 50 at once, and 50 at once with a network
+// namespace and the same CNI chain each; the machine's CPU time over each parallel step shows how
+// much of it the engine spends and how much runc, conmon, CNI and the kernel. Everything either
+// engine or the floors made is removed, even when the benchmark fails.
 // Run: npm run build && node dist/bench/engine-comparison-benchmark.js
 
 const SERIAL = 20;
 const PARALLEL = 50;
-const CLOCK_TICKS_PER_SECOND = 100;
 
 interface EngineResults {
   readonly hostNetworkP50: number;
@@ -46,6 +47,9 @@ interface EngineResults {
   readonly idleRss: number;
   readonly loadedRss: number;
   readonly cpuMsPerPod: number;
+  /** CPU time of the whole machine per pod (/proc/stat), over the parallel start and removal. */
+  readonly startMachineCpuMsPerPod: number;
+  readonly removeMachineCpuMsPerPod: number;
 }
 
 let podCounter = 0;
@@ -107,42 +111,28 @@ async function benchEngine(engine: BenchEngine, image: string, logs: string, cle
   const bridgeP50 = await serial('POD');
 
   const cpuBefore = cpuMs(engine.pid);
+  let machineBefore = machineCpuMs();
   let started = performance.now();
   const pods = await Promise.all(Array.from({ length: PARALLEL }, () => startPod(client, image, logs, 'POD')));
   const parallelStartS = (performance.now() - started) / 1000;
+  const startMachineCpuMsPerPod = (machineCpuMs() - machineBefore) / PARALLEL;
   const cpuMsPerPod = (cpuMs(engine.pid) - cpuBefore) / PARALLEL;
   await delay(1_000);
   const loadedRss = rssOf([engine.pid, ...engine.helperPids()]);
 
+  machineBefore = machineCpuMs();
   started = performance.now();
   await Promise.all(pods.map((podId) => removePod(client, podId)));
   const parallelRemoveS = (performance.now() - started) / 1000;
+  const removeMachineCpuMsPerPod = (machineCpuMs() - machineBefore) / PARALLEL;
   const { items = [] } = await client.call('ListPodSandbox', {});
   if (items.length > 0) throw new Error(`${engine.name} still lists ${items.length} pods after the run`);
-  return { hostNetworkP50, bridgeP50, parallelStartS, parallelRemoveS, idleRss, loadedRss, cpuMsPerPod };
+  return { hostNetworkP50, bridgeP50, parallelStartS, parallelRemoveS, idleRss, loadedRss, cpuMsPerPod, startMachineCpuMsPerPod, removeMachineCpuMsPerPod };
 }
 
 async function removeEverything(client: CriClient): Promise<void> {
   const { items = [] } = await client.call('ListPodSandbox', {}, { timeoutMs: 5_000 }).catch(() => ({ items: [] }));
   for (const pod of items ?? []) await removePod(client, String(pod.id)).catch(() => undefined);
-}
-
-async function benchFloor(work: string, cleanups: Cleanup[]): Promise<number> {
-  const bundle = path.join(work, 'bundle');
-  const root = path.join(work, 'runc-root');
-  await prepareRuncBundle(bundle, ['sleep', '3600'], ['sh', 'sleep']);
-  cleanups.push({ what: `delete leftover containers of ${root}`, run: () => deleteAllRunc(root) });
-  const ms: number[] = [];
-  for (let i = -1; i < SERIAL; i++) {
-    checkInterrupted();
-    const id = `bench-floor-${process.pid}-${i + 1}`;
-    const started = performance.now();
-    await runcRunDetached(root, bundle, id, path.join(work, 'runc.log'));
-    if (i >= 0) ms.push(performance.now() - started);
-    await runProgram('runc', ['--root', root, 'delete', '-f', id], { timeoutMs: RUNC_TIMEOUT_MS });
-  }
-  await expectNoRuncContainers(root);
-  return percentile(ms, 50);
 }
 
 async function main(): Promise<void> {
@@ -170,24 +160,34 @@ async function main(): Promise<void> {
       await engine.stop();
       process.stderr.write(`${name} done\n`);
     }
-    const floor = await benchFloor(work, cleanups);
-    printResults(results.get('containerd'), results.get('caisson'), floor);
+    const floors = await benchFloors(work, PARALLEL, SERIAL, { bridge: 'cbench2', subnet: '10.99.0.0/16' }, cleanups);
+    printResults(results.get('containerd'), results.get('caisson'), floors);
   } finally {
     await runCleanups('engine comparison benchmark', cleanups, work);
   }
 }
 
-function printResults(containerd: EngineResults | undefined, caisson: EngineResults | undefined, floorP50: number): void {
+function printResults(containerd: EngineResults | undefined, caisson: EngineResults | undefined, floors: Floors): void {
   if (!containerd || !caisson) throw new Error('an engine has no results');
   const ms = (value: number): string => `${value.toFixed(0)} ms`;
   const s = (value: number): string => `${value.toFixed(2)} s`;
   const ratio = (a: number, b: number): string => (b > 0 ? (a / b).toFixed(2) : '—');
+  const { parallel: runcOnly, parallelNetwork: net } = floors;
+  // With this many cores busy the whole time, the machine needs at least this long for the CPU time measured.
+  const cores = os.cpus().length;
+  const cpuWall = (msPerPod: number): number => (msPerPod * PARALLEL) / 1000 / cores;
   const rows: string[][] = [
-    ['pod + container start p50, host network', ms(containerd.hostNetworkP50), ms(caisson.hostNetworkP50), `runc run -d ${ms(floorP50)}`, ratio(caisson.hostNetworkP50, containerd.hostNetworkP50), ratio(caisson.hostNetworkP50, floorP50)],
+    ['pod + container start p50, host network', ms(containerd.hostNetworkP50), ms(caisson.hostNetworkP50), `runc run -d ${ms(floors.serialP50)}`, ratio(caisson.hostNetworkP50, containerd.hostNetworkP50), ratio(caisson.hostNetworkP50, floors.serialP50)],
     ['pod + container start p50, CNI bridge', ms(containerd.bridgeP50), ms(caisson.bridgeP50), '—', ratio(caisson.bridgeP50, containerd.bridgeP50), '—'],
-    [`${PARALLEL} pods started in parallel (CNI), wall`, s(containerd.parallelStartS), s(caisson.parallelStartS), '—', ratio(caisson.parallelStartS, containerd.parallelStartS), '—'],
-    [`${PARALLEL} pods removed in parallel, wall`, s(containerd.parallelRemoveS), s(caisson.parallelRemoveS), '—', ratio(caisson.parallelRemoveS, containerd.parallelRemoveS), '—'],
+    [`${PARALLEL} pods started in parallel (CNI), wall`, s(containerd.parallelStartS), s(caisson.parallelStartS), `netns+CNI+runc ${s(net.startS)}`, ratio(caisson.parallelStartS, containerd.parallelStartS), ratio(caisson.parallelStartS, net.startS)],
+    [`${PARALLEL} pods removed in parallel, wall`, s(containerd.parallelRemoveS), s(caisson.parallelRemoveS), `runc+CNI DEL ${s(net.removeS)}`, ratio(caisson.parallelRemoveS, containerd.parallelRemoveS), ratio(caisson.parallelRemoveS, net.removeS)],
+    [`${PARALLEL} runc run -d in parallel, no network, wall`, '—', '—', s(runcOnly.startS), '—', '—'],
+    [`${PARALLEL} runc delete -f in parallel, no network, wall`, '—', '—', s(runcOnly.removeS), '—', '—'],
     ['engine CPU time per pod (parallel start)', ms(containerd.cpuMsPerPod), ms(caisson.cpuMsPerPod), '—', ratio(caisson.cpuMsPerPod, containerd.cpuMsPerPod), '—'],
+    ['machine CPU time per pod (parallel start)', ms(containerd.startMachineCpuMsPerPod), ms(caisson.startMachineCpuMsPerPod), `${ms(net.startCpuMsPerPod)} (no network ${ms(runcOnly.startCpuMsPerPod)})`, ratio(caisson.startMachineCpuMsPerPod, containerd.startMachineCpuMsPerPod), ratio(caisson.startMachineCpuMsPerPod, net.startCpuMsPerPod)],
+    ['machine CPU time per pod (parallel remove)', ms(containerd.removeMachineCpuMsPerPod), ms(caisson.removeMachineCpuMsPerPod), `${ms(net.removeCpuMsPerPod)} (no network ${ms(runcOnly.removeCpuMsPerPod)})`, ratio(caisson.removeMachineCpuMsPerPod, containerd.removeMachineCpuMsPerPod), ratio(caisson.removeMachineCpuMsPerPod, net.removeCpuMsPerPod)],
+    [`machine CPU / ${cores} cores, parallel start`, s(cpuWall(containerd.startMachineCpuMsPerPod)), s(cpuWall(caisson.startMachineCpuMsPerPod)), s(cpuWall(net.startCpuMsPerPod)), '—', '—'],
+    [`machine CPU / ${cores} cores, parallel remove`, s(cpuWall(containerd.removeMachineCpuMsPerPod)), s(cpuWall(caisson.removeMachineCpuMsPerPod)), s(cpuWall(net.removeCpuMsPerPod)), '—', '—'],
     ['engine RSS idle', formatMib(containerd.idleRss), formatMib(caisson.idleRss), '—', ratio(caisson.idleRss, containerd.idleRss), '—'],
     [`engine + helpers RSS, ${PARALLEL} pods running`, formatMib(containerd.loadedRss), formatMib(caisson.loadedRss), '—', ratio(caisson.loadedRss, containerd.loadedRss), '—'],
   ];
