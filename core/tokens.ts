@@ -59,6 +59,8 @@ export interface MetadataStore {
   transaction<T>(work: () => T): T;
   /** The SQLite connection, for stores of the core's own tables (images). */
   readonly connection: Database.Database;
+  /** A statement on that connection, prepared once and kept (preparing costs more than running). */
+  statement(sql: string): Database.Statement;
   close(): void;
 }
 export const MetadataStore = defineToken<MetadataStore>('MetadataStore');

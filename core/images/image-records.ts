@@ -12,49 +12,48 @@ export class ImageRecords {
 
   /** Saves an image and points `refs` at it (moving a tag away from an older image). */
   save(record: ImageRecord, refs: readonly string[]): void {
-    const db = this.store.connection;
     this.store.transaction(() => {
-      db.prepare('INSERT INTO images (id, record) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET record = excluded.record').run(record.id, JSON.stringify(record));
-      const upsert = db.prepare('INSERT INTO image_refs (ref, image_id) VALUES (?, ?) ON CONFLICT(ref) DO UPDATE SET image_id = excluded.image_id');
+      this.store.statement('INSERT INTO images (id, record) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET record = excluded.record').run(record.id, JSON.stringify(record));
+      const upsert = this.store.statement('INSERT INTO image_refs (ref, image_id) VALUES (?, ?) ON CONFLICT(ref) DO UPDATE SET image_id = excluded.image_id');
       for (const ref of refs) upsert.run(ref, record.id);
     });
   }
 
   get(id: string): ImageRecord | undefined {
-    const row = this.store.connection.prepare('SELECT record FROM images WHERE id = ?').get(id) as { record: string } | undefined;
+    const row = this.store.statement('SELECT record FROM images WHERE id = ?').get(id) as { record: string } | undefined;
     return row ? (JSON.parse(row.record) as ImageRecord) : undefined;
   }
 
   /** IDs that start with `prefix` (hex, without "sha256:"). */
   idsWithPrefix(prefix: string): string[] {
-    const rows = this.store.connection.prepare('SELECT id FROM images WHERE id LIKE ?').all(`sha256:${prefix}%`) as { id: string }[];
+    const rows = this.store.statement('SELECT id FROM images WHERE id LIKE ?').all(`sha256:${prefix}%`) as { id: string }[];
     return rows.map((r) => r.id);
   }
 
   imageOfRef(ref: string): string | undefined {
-    const row = this.store.connection.prepare('SELECT image_id FROM image_refs WHERE ref = ?').get(ref) as { image_id: string } | undefined;
+    const row = this.store.statement('SELECT image_id FROM image_refs WHERE ref = ?').get(ref) as { image_id: string } | undefined;
     return row?.image_id;
   }
 
   refsOf(id: string): string[] {
-    const rows = this.store.connection.prepare('SELECT ref FROM image_refs WHERE image_id = ? ORDER BY ref').all(id) as { ref: string }[];
+    const rows = this.store.statement('SELECT ref FROM image_refs WHERE image_id = ? ORDER BY ref').all(id) as { ref: string }[];
     return rows.map((r) => r.ref);
   }
 
   list(): ImageRecord[] {
-    const rows = this.store.connection.prepare('SELECT record FROM images ORDER BY id').all() as { record: string }[];
+    const rows = this.store.statement('SELECT record FROM images ORDER BY id').all() as { record: string }[];
     return rows.map((r) => JSON.parse(r.record) as ImageRecord);
   }
 
   deleteRef(ref: string): void {
-    this.store.connection.prepare('DELETE FROM image_refs WHERE ref = ?').run(ref);
+    this.store.statement('DELETE FROM image_refs WHERE ref = ?').run(ref);
   }
 
   /** Deletes an image and every reference to it. */
   delete(id: string): void {
     this.store.transaction(() => {
-      this.store.connection.prepare('DELETE FROM image_refs WHERE image_id = ?').run(id);
-      this.store.connection.prepare('DELETE FROM images WHERE id = ?').run(id);
+      this.store.statement('DELETE FROM image_refs WHERE image_id = ?').run(id);
+      this.store.statement('DELETE FROM images WHERE id = ?').run(id);
     });
   }
 }
