@@ -61,6 +61,8 @@ export interface MetadataStore {
   readonly connection: Database.Database;
   /** A statement on that connection, prepared once and kept (preparing costs more than running). */
   statement(sql: string): Database.Statement;
+  /** Resolves once every write made so far is on disk (the CRI server awaits it before answering). */
+  flush(): Promise<void>;
   close(): void;
 }
 export const MetadataStore = defineToken<MetadataStore>('MetadataStore');

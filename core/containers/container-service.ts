@@ -289,9 +289,9 @@ export class ContainerService {
     killPoint('container-deleted-in-runtime');
     await unmountRootfs(record.paths.rootfs);
     killPoint('container-rootfs-unmounted');
-    fs.rmSync(path.dirname(record.paths.upper), { recursive: true, force: true });
-    fs.rmSync(this.exits.exitFile(record.id), { force: true });
-    fs.rmSync(path.dirname(record.paths.bundle), { recursive: true, force: true });
+    // In the thread pool: a synchronous tree removal held the daemon's one thread for every pod.
+    const doomed = [path.dirname(record.paths.upper), this.exits.exitFile(record.id), path.dirname(record.paths.bundle)];
+    await Promise.all(doomed.map((target) => fs.promises.rm(target, { recursive: true, force: true })));
     killPoint('container-dirs-removed');
     this.deps.store.deleteContainer(record.id);
     this.publish('CONTAINER_DELETED_EVENT', record);

@@ -34,8 +34,11 @@ export class CriServer {
     private readonly config: DaemonConfig,
     private readonly registry: HandlerRegistry,
     private readonly logger: Logger,
+    /** Makes the handlers' writes durable before each answer (the metadata store's flush). */
+    beforeAnswer: () => Promise<void> = () => Promise.resolve(),
   ) {
     const context = {
+      beforeAnswer,
       registry,
       logger: logger.child('cri'),
       isReady: () => this.ready,

@@ -20,6 +20,8 @@ export interface AdapterContext {
   readonly shutdownSignal: AbortSignal;
   /** Unary handlers still running; shutdown waits for them before stopping the plugins. */
   readonly inFlight: InFlightCalls;
+  /** Makes what the handler wrote durable; every unary answer, success or error, waits for it. */
+  readonly beforeAnswer: () => Promise<void>;
 }
 
 export function buildServiceImplementation(
@@ -48,7 +50,18 @@ function unaryCall(rpc: string, apiVersion: CallInfo['apiVersion'], context: Ada
     const handler = context.registry.lookup(rpc)?.handler as UnaryCriHandler<unknown, unknown>;
     const controller = new AbortController();
     call.on('cancelled', () => controller.abort());
-    const work = handler(call.request, { apiVersion, signal: controller.signal });
+    const handled = handler(call.request, { apiVersion, signal: controller.signal });
+    // A failed call may have written too (a rollback, a NOTREADY record), so both outcomes wait.
+    const work = handled.then(
+      async (response) => {
+        await context.beforeAnswer();
+        return response;
+      },
+      async (error: unknown) => {
+        await context.beforeAnswer().catch(() => undefined);
+        throw error;
+      },
+    );
     context.inFlight.track({ rpc, controller }, work);
     work.then(
       (response) => {

@@ -87,12 +87,14 @@ class CaissonDaemon implements Daemon {
 
       // Listen before plugins start, so clients get UNAVAILABLE (not "connection refused")
       // while start-up runs; on shutdown the server stops first, then the plugins.
-      const server = new CriServer(config, registry, this.logger);
+      const server = new CriServer(config, registry, this.logger, () => store.flush());
       this.cleanups.push(() => server.stop());
       await server.listen();
 
       await host.start(plugins);
 
+      // What recovery wrote is on disk before the first call is answered.
+      await store.flush();
       // Every plugin has subscribed what it will: the events recovery published are delivered.
       const dropped = bus.endStartup();
       if (dropped > 0) this.logger.warn(`${dropped} lifecycle events published during start-up were dropped (the start-up backlog holds ${STARTUP_BACKLOG_LIMIT}); event subscribers should relist`);

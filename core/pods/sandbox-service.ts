@@ -276,7 +276,8 @@ export class SandboxService implements SandboxServiceContract {
       });
     }
     killPoint('sandbox-cgroup-removed');
-    fs.rmSync(sandbox.dir, { recursive: true, force: true });
+    // In the thread pool: a synchronous tree removal held the daemon's one thread for every pod.
+    await fs.promises.rm(sandbox.dir, { recursive: true, force: true });
     killPoint('sandbox-dir-removed');
     this.store.deleteSandbox(sandbox.id);
     this.publish('CONTAINER_DELETED_EVENT', sandbox.id);

@@ -3,9 +3,14 @@ import * as path from 'node:path';
 import Database from 'better-sqlite3';
 import type { MetadataStore as MetadataStoreContract } from '../tokens';
 
-// The daemon's metadata, in SQLite under `graph`. Every write is a transaction that is on disk
-// (WAL, synchronous=FULL) before the call returns, so an RPC that answers after a write has made
-// its change durable. Records are JSON documents keyed by id; the services own their shapes.
+// The daemon's metadata, in SQLite under `graph`. Records are JSON documents keyed by id; the
+// services own their shapes. Durability is a group commit: each write is a WAL transaction that
+// SQLite writes without syncing (synchronous=NORMAL, still crash-consistent), and `flush()`
+// fsyncs the WAL off the event loop. The CRI server flushes before it answers any call, so an
+// RPC that answers has its changes on disk, as with synchronous=FULL; but the daemon's one thread
+// no longer waits in fsync once per write (2 to 3 ms each under load), and calls that finish
+// together share one fsync. A daemon killed between a write and the flush loses nothing either:
+// the WAL is in the page cache; only a power cut can take a write whose call had not answered.
 
 const SCHEMA_VERSION = 2;
 
@@ -30,18 +35,40 @@ const MIGRATIONS: Record<number, string> = {
   `,
 };
 
+async function syncFile(file: string): Promise<void> {
+  const handle = await fs.promises.open(file, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
 export class MetadataStore implements MetadataStoreContract {
   private readonly db: Database.Database;
   private closed = false;
   /** Prepared once each: preparing a statement again on every write cost about 3 ms per pod. */
   private readonly statements = new Map<string, Database.Statement>();
+  /** Writes made, and how many of them the last completed WAL fsync covered. */
+  private writes = 0;
+  private synced = 0;
+  private syncing: Promise<void> | undefined;
 
   private constructor(readonly file: string) {
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
+    this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
     this.migrate();
+    // The database and WAL files, and any migration, are on disk before the first call is served.
+    for (const made of [`${file}-wal`, path.dirname(file)]) {
+      const fd = fs.openSync(made, 'r');
+      try {
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+    }
   }
 
   /** Opens (creating if needed) the store at `<graph>/metadata.db`. */
@@ -111,9 +138,41 @@ export class MetadataStore implements MetadataStoreContract {
   statement(sql: string): Database.Statement {
     let statement = this.statements.get(sql);
     if (!statement) {
-      statement = this.db.prepare(sql);
+      statement = this.countingWrites(this.db.prepare(sql));
       this.statements.set(sql, statement);
     }
+    return statement;
+  }
+
+  /**
+   * Resolves once every write made so far is on disk: one fsync of the WAL in the thread pool,
+   * shared by every caller waiting at the time.
+   */
+  async flush(): Promise<void> {
+    while (this.synced < this.writes && !this.closed) {
+      if (!this.syncing) {
+        const upTo = this.writes;
+        this.syncing = syncFile(`${this.file}-wal`)
+          .then(() => {
+            this.synced = Math.max(this.synced, upTo);
+          })
+          .finally(() => {
+            this.syncing = undefined;
+          });
+      }
+      await this.syncing;
+    }
+  }
+
+  /** A statement that writes bumps the write count, so flush() knows there is something to sync. */
+  private countingWrites(statement: Database.Statement): Database.Statement {
+    if (statement.reader) return statement;
+    const run = statement.run.bind(statement);
+    statement.run = (...parameters: unknown[]) => {
+      const result = run(...parameters);
+      this.writes += 1;
+      return result;
+    };
     return statement;
   }
 
@@ -138,6 +197,7 @@ export class MetadataStore implements MetadataStoreContract {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    // SQLite checkpoints the WAL into the database, synced, as the last connection closes.
     this.db.close();
   }
 
