@@ -15,8 +15,8 @@ export interface CreateIntent {
   readonly graphDir: string;
 }
 
-export function writeCreateIntent(stateDir: string, intent: CreateIntent): void {
-  writeIntentFile(stateDir, intent);
+export function writeCreateIntent(stateDir: string, intent: CreateIntent): Promise<void> {
+  return writeIntentFile(stateDir, intent);
 }
 
 /** The intent in a container's state directory, or undefined when there is none (or it was cut short). */

@@ -59,7 +59,7 @@ export async function createInRuntime(deps: CreateInRuntimeDependencies, runtime
   fs.mkdirSync(paths.bundle, { recursive: true, mode: 0o700 });
   undo?.push(() => fs.rmSync(dirs.stateDir, { recursive: true, force: true }));
   undo?.push(() => fs.rmSync(dirs.graphDir, { recursive: true, force: true }));
-  writeCreateIntent(dirs.stateDir, { operation: 'create', id, runtime: runtime.name, graphDir: dirs.graphDir });
+  await writeCreateIntent(dirs.stateDir, { operation: 'create', id, runtime: runtime.name, graphDir: dirs.graphDir });
   killPoint('container-dirs-made');
   await mountRootfs(deps.images.lowerDirs(request.image), paths.upper, paths.work, paths.rootfs);
   undo?.push(() => unmountRootfs(paths.rootfs));

@@ -8,19 +8,28 @@ import * as path from 'node:path';
 
 export const INTENT_FILE = 'intent.json';
 
-export function writeIntentFile(dir: string, intent: object): void {
+/** The writes and fsyncs run in the thread pool: the daemon's thread does not wait on the disk. */
+export async function writeIntentFile(dir: string, intent: object): Promise<void> {
   const file = path.join(dir, INTENT_FILE);
   const temporary = `${file}.tmp`;
-  const fd = fs.openSync(temporary, 'w', 0o600);
+  const handle = await fs.promises.open(temporary, 'w', 0o600);
   try {
-    fs.writeSync(fd, JSON.stringify(intent));
-    fs.fsyncSync(fd);
+    await handle.writeFile(JSON.stringify(intent));
+    await handle.sync();
   } finally {
-    fs.closeSync(fd);
+    await handle.close();
   }
-  fs.renameSync(temporary, file);
-  syncDirectory(dir);
-  syncDirectory(path.dirname(dir));
+  await fs.promises.rename(temporary, file);
+  await Promise.all([syncDirectoryInPool(dir), syncDirectoryInPool(path.dirname(dir))]);
+}
+
+async function syncDirectoryInPool(dir: string): Promise<void> {
+  const handle = await fs.promises.open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
 
 /** The intent's JSON, or undefined when there is none or it cannot be parsed (a cut-short write never got its final name). */
@@ -30,15 +39,5 @@ export function readIntentFile(dir: string): Record<string, unknown> | undefined
     return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
-  }
-}
-
-/** Makes a directory's entries durable: a file or subdirectory made in it survives a crash. */
-export function syncDirectory(dir: string): void {
-  const fd = fs.openSync(dir, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
   }
 }

@@ -27,8 +27,8 @@ export interface RunIntent {
 }
 
 /** Writes the intent durably (core/crash/intent-file.ts). */
-export function writeIntent(dir: string, intent: RunIntent): void {
-  writeIntentFile(dir, intent);
+export function writeIntent(dir: string, intent: RunIntent): Promise<void> {
+  return writeIntentFile(dir, intent);
 }
 
 /** The intent left in a sandbox directory, or undefined when there is none (or it is torn). */
@@ -38,6 +38,6 @@ export function readIntent(dir: string): RunIntent | undefined {
 }
 
 /** Drops the intent once the record is written (the operation can no longer be rolled back). */
-export function clearIntent(dir: string): void {
-  fs.rmSync(path.join(dir, INTENT_FILE), { force: true });
+export function clearIntent(dir: string): Promise<void> {
+  return fs.promises.rm(path.join(dir, INTENT_FILE), { force: true });
 }

@@ -55,7 +55,7 @@ export async function recoverSandboxes(sandboxes: RecoverableSandboxes, deps: Re
     const intent = readIntent(dir);
     if (known.has(entry)) {
       if (intent) {
-        clearIntent(dir);
+        await clearIntent(dir);
         logRecovery(logger, `sandbox ${entry}`, 'completed', `RunPodSandbox ${intent.key} had written its record; its intent was dropped`);
       }
       continue;

@@ -107,7 +107,7 @@ export class SandboxService implements SandboxServiceContract {
     try {
       fs.mkdirSync(dir, { recursive: true, mode: 0o711 });
       undo.push(() => fs.rmSync(dir, { recursive: true, force: true }));
-      writeIntent(dir, {
+      await writeIntent(dir, {
         op: 'RunPodSandbox',
         id,
         key,
@@ -185,7 +185,7 @@ export class SandboxService implements SandboxServiceContract {
       this.store.putSandbox(id, record);
       killPoint('sandbox-recorded');
       // Past the point of no return: recovery now completes this sandbox instead of undoing it.
-      clearIntent(dir);
+      await clearIntent(dir);
       this.publish('CONTAINER_CREATED_EVENT', id);
       this.publish('CONTAINER_STARTED_EVENT', id);
       this.logger.info(`sandbox ${id} ready`, { pod, runtime: runtime.name });

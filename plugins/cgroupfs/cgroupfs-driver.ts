@@ -59,7 +59,17 @@ export class CgroupfsDriver implements CgroupDriver {
 }
 
 /** The v1 hierarchies mounted under /sys/fs/cgroup (net_cls and the like may exist unmounted). */
+/** The mount table, read at most once per interval: cgroup hierarchies are not mounted per pod. */
+const HIERARCHIES_FRESH_MS = 5_000;
+let knownHierarchies: { readonly dirs: string[]; readonly at: number } | undefined;
+
 function mountedHierarchies(): string[] {
+  if (knownHierarchies && Date.now() - knownHierarchies.at < HIERARCHIES_FRESH_MS) return knownHierarchies.dirs;
+  knownHierarchies = { dirs: readMountedHierarchies(), at: Date.now() };
+  return knownHierarchies.dirs;
+}
+
+function readMountedHierarchies(): string[] {
   const mounts = fs.readFileSync('/proc/self/mounts', 'utf8').split('\n');
   const dirs = new Set<string>();
   for (const line of mounts) {

@@ -43,14 +43,14 @@ export class CniNetwork implements NetworkPlugin {
     const loaded = loadNetwork(this.options.confDir, this.options.binDirs);
     if (!loaded.ok) throw new Error(`cannot wire pod ${pod.namespace}/${pod.name}: ${loaded.message}`);
     const { list } = loaded;
-    this.writeRecord({ sandboxId: pod.sandboxId, list });
+    await this.writeRecord({ sandboxId: pod.sandboxId, list });
     try {
       let prevResult: unknown;
       for (const plugin of list.plugins) {
         const stdout = await this.call('ADD', plugin.type, pluginInput(list, plugin, pod, prevResult), pod);
         prevResult = parseJson(stdout, plugin.type);
       }
-      this.writeRecord({ sandboxId: pod.sandboxId, list, result: prevResult });
+      await this.writeRecord({ sandboxId: pod.sandboxId, list, result: prevResult });
       const { ips } = parseResult(JSON.stringify(prevResult ?? {}));
       this.options.logger.info(`pod ${pod.namespace}/${pod.name} wired by network "${list.name}"`, { sandbox: pod.sandboxId, ips: ips.join(',') });
       return { ips };
@@ -81,7 +81,7 @@ export class CniNetwork implements NetworkPlugin {
       }
     }
     if (failures.length > 0) throw new Error(`CNI DEL of sandbox ${pod.sandboxId} in network "${list.name}" failed: ${failures.join('; ')}`);
-    fs.rmSync(this.recordFile(pod.sandboxId), { force: true });
+    await fs.promises.rm(this.recordFile(pod.sandboxId), { force: true });
   }
 
   /**
@@ -124,7 +124,7 @@ export class CniNetwork implements NetworkPlugin {
             : 'was killed or could not start';
       throw new ProgramError(`CNI plugin ${binary}`, [command, `for sandbox ${pod.sandboxId}`], error.exitCode, said, reason);
     } finally {
-      fs.rmSync(outFile, { force: true });
+      await fs.promises.rm(outFile, { force: true });
     }
   }
 
@@ -133,18 +133,19 @@ export class CniNetwork implements NetworkPlugin {
     return path.join(this.options.stateDir, `${sandboxId}.json`);
   }
 
-  private writeRecord(record: PodRecord): void {
-    fs.mkdirSync(this.options.stateDir, { recursive: true, mode: 0o700 });
+  /** Written and fsynced in the thread pool, then renamed into place. */
+  private async writeRecord(record: PodRecord): Promise<void> {
+    await fs.promises.mkdir(this.options.stateDir, { recursive: true, mode: 0o700 });
     const file = this.recordFile(record.sandboxId);
     const temp = `${file}.tmp`;
-    fs.writeFileSync(temp, JSON.stringify(record), { mode: 0o600 });
-    const fd = fs.openSync(temp, 'r');
+    const handle = await fs.promises.open(temp, 'w', 0o600);
     try {
-      fs.fsyncSync(fd);
+      await handle.writeFile(JSON.stringify(record));
+      await handle.sync();
     } finally {
-      fs.closeSync(fd);
+      await handle.close();
     }
-    fs.renameSync(temp, file);
+    await fs.promises.rename(temp, file);
   }
 
   private readRecord(sandboxId: string): PodRecord | undefined {
