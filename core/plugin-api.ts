@@ -33,5 +33,6 @@ export * from './errors';
 // Helpers plugins that touch the host share with the core.
 export { runProgram, type ProgramResult, type RunProgramOptions } from './host-programs/run-program';
 export { findExecutable } from './host-programs/find-executable';
+export { launchProgram, type LaunchOutcome, type LaunchRequest } from './host-programs/program-launcher';
 export { CGROUP_ROOT, detectCgroupMode, type CgroupMode } from './cgroup/cgroup-mode';
 export { controllerDirIn, readCgroupStats, type CgroupController, type ControllerDirFinder } from './cgroup/read-cgroup-stats';

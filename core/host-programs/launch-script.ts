@@ -12,10 +12,14 @@ export interface LaunchSpec {
   /** Variables of the launcher's environment the program must not see. */
   readonly unsetEnv: readonly string[];
   readonly cwd?: string;
-  readonly stdinPath: string;
-  readonly stdoutPath: string;
-  readonly stderrPath: string;
+  /** The program's descriptors: 0, 1 and 2 always, then any others it is given. */
+  readonly redirections: readonly Redirection[];
 }
+
+/** One descriptor of the program: a file opened for it, or a copy of another of its descriptors. */
+export type Redirection =
+  | { readonly fd: number; readonly op: '<' | '>' | '>>' | '<>'; readonly path: string }
+  | { readonly fd: number; readonly op: '>&'; readonly toFd: number };
 
 const SHELL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -43,9 +47,18 @@ export function launchLine(spec: LaunchSpec): string {
   ].join('');
   const directory = spec.cwd === undefined ? '' : `cd ${shellQuote(spec.cwd)} && `;
   const command = [spec.file, ...spec.args].map(shellQuote).join(' ');
-  const redirections = `<${shellQuote(spec.stdinPath)} >${shellQuote(spec.stdoutPath)} 2>${shellQuote(spec.stderrPath)}`;
+  const redirections = spec.redirections.map(redirection).join(' ');
   const tag = String(spec.tag);
   return `{ (${environment}${directory}exec ${command}) ${redirections} & echo "${tag} pid $!"; wait $!; echo "${tag} exit $?"; } &\n`;
+}
+
+function redirection(r: Redirection): string {
+  if (!Number.isInteger(r.fd) || r.fd < 0 || r.fd > 9) throw new Error(`a shell redirects descriptors 0 to 9, not ${r.fd}`);
+  if (r.op === '>&') {
+    if (!Number.isInteger(r.toFd) || r.toFd < 0 || r.toFd > 9) throw new Error(`a shell redirects descriptors 0 to 9, not ${r.toFd}`);
+    return `${r.fd}>&${r.toFd}`;
+  }
+  return `${r.fd}${r.op}${shellQuote(r.path)}`;
 }
 
 function checkedName(name: string): string {

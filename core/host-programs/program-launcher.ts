@@ -1,7 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { launchLine, parseReport, isShellVariableName, type LauncherReport } from './launch-script';
+import { launchLine, parseReport, isShellVariableName, type LauncherReport, type Redirection } from './launch-script';
 
 // Why a launcher: Node's `spawn` forks the whole daemon and blocks its one thread until the
 // child has exec'd, 3 to 5 ms per program on the VMs we measured, whatever the program. A pod
@@ -22,6 +22,17 @@ export interface LaunchRequest {
   readonly input?: string | Buffer;
   /** Where the program's stdout goes; by default a scratch file read back (up to the cap). */
   readonly stdoutPath?: string;
+  /** Append to stdoutPath rather than truncate it. */
+  readonly appendStdout?: boolean;
+  /** Send stderr where stdout goes (then `stderr` answers ''). */
+  readonly stderrToStdout?: boolean;
+  /** Further descriptors (3 to 9) opened for the program, after 0, 1 and 2. */
+  readonly extraRedirections?: readonly Redirection[];
+  /**
+   * Called with the program's pid as soon as it is forked. The redirections are opened before
+   * the program is exec'd, so one that blocks (a FIFO no one writes yet) holds it there.
+   */
+  readonly onPid?: (pid: number) => void;
   readonly timeoutMs: number;
   readonly maxOutputBytes: number;
 }
@@ -39,6 +50,7 @@ interface Pending {
   readonly reject: (error: Error) => void;
   /** The shell that runs it: only that shell's going away can lose its report. */
   readonly shell: ChildProcessWithoutNullStreams;
+  readonly onPid?: (pid: number) => void;
   pid?: number;
   killWhenKnown?: boolean;
 }
@@ -55,9 +67,13 @@ export class ProgramLauncher {
   private nextTag = 1;
   private readonly pending = new Map<number, Pending>();
 
-  /** True when this request can go through the shell (every variable name is one it can set). */
-  static canLaunch(request: Pick<LaunchRequest, 'env'>): boolean {
-    return Object.keys(request.env).every(isShellVariableName) && fs.existsSync(SHELL);
+  /**
+   * True when the shell can give the program this environment: every variable it must set or
+   * remove (relative to its own) has a name a shell can write.
+   */
+  canLaunch(env: NodeJS.ProcessEnv): boolean {
+    const { setEnv, unsetEnv } = environmentDifference(this.shell ? this.shellEnv : process.env, env);
+    return [...Object.keys(setEnv), ...unsetEnv].every(isShellVariableName) && fs.existsSync(SHELL);
   }
 
   /** The launcher shell's pid while it runs (for tests and diagnostics). */
@@ -75,9 +91,15 @@ export class ProgramLauncher {
     try {
       if (request.input !== undefined) await fs.promises.writeFile(stdinPath, request.input, { mode: 0o600 });
       const { setEnv, unsetEnv } = environmentDifference(this.shellEnv, request.env);
-      const line = launchLine({ tag, file: request.file, args: request.args, setEnv, unsetEnv, cwd: request.cwd, stdinPath, stdoutPath, stderrPath });
+      const redirections: Redirection[] = [
+        { fd: 0, op: '<', path: stdinPath },
+        { fd: 1, op: request.appendStdout ? '>>' : '>', path: stdoutPath },
+        request.stderrToStdout ? { fd: 2, op: '>&', toFd: 1 } : { fd: 2, op: '>', path: stderrPath },
+        ...(request.extraRedirections ?? []),
+      ];
+      const line = launchLine({ tag, file: request.file, args: request.args, setEnv, unsetEnv, cwd: request.cwd, redirections });
       let timedOut = false;
-      const finished = new Promise<number>((resolve, reject) => this.pending.set(tag, { resolve, reject, shell }));
+      const finished = new Promise<number>((resolve, reject) => this.pending.set(tag, { resolve, reject, shell, onPid: request.onPid }));
       const timer = setTimeout(() => {
         timedOut = true;
         this.kill(tag);
@@ -95,7 +117,7 @@ export class ProgramLauncher {
       shell.stdin.write('jobs >/dev/null\n');
       const [stdout, stderr] = await Promise.all([
         request.stdoutPath === undefined ? readCapped(stdoutPath, request.maxOutputBytes) : Promise.resolve(''),
-        readCapped(stderrPath, request.maxOutputBytes),
+        request.stderrToStdout ? Promise.resolve('') : readCapped(stderrPath, request.maxOutputBytes),
       ]);
       return { status, timedOut, stdout, stderr };
     } finally {
@@ -151,6 +173,7 @@ export class ProgramLauncher {
     }
     entry.pid = report.value;
     if (entry.killWhenKnown) signalQuietly(entry.pid);
+    else entry.onPid?.(entry.pid);
   }
 
   private failPending(shell: ChildProcessWithoutNullStreams, error: Error): void {
@@ -169,6 +192,16 @@ export class ProgramLauncher {
 
 /** The one launcher of this process (like libuv's spawn, it is shared by every daemon in it). */
 export const sharedLauncher = new ProgramLauncher();
+
+/**
+ * Runs one program through the shared launcher, for callers that need more than runProgram
+ * (descriptors of their own, the pid before the program runs). The outcome reports any exit
+ * status; only a launcher that cannot run it at all rejects.
+ */
+export function launchProgram(request: LaunchRequest): Promise<LaunchOutcome> {
+  if (!sharedLauncher.canLaunch(request.env)) return Promise.reject(new Error(`${request.file}: its environment names a variable no shell can set`));
+  return sharedLauncher.run(request);
+}
 
 function environmentDifference(base: NodeJS.ProcessEnv, wanted: NodeJS.ProcessEnv): { setEnv: Record<string, string>; unsetEnv: string[] } {
   const setEnv: Record<string, string> = {};

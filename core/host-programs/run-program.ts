@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import { constants } from 'node:os';
 import { ProgramError } from '../errors';
 import { CappedBuffer } from './capped-buffer';
-import { ProgramLauncher, sharedLauncher } from './program-launcher';
+import { sharedLauncher } from './program-launcher';
 
 // The one way Caisson runs a helper program (runc, mount, CNI plugins, …): bounded in time,
 // stdout and stderr captured (up to a cap, so a chatty program cannot grow the daemon), and any
@@ -38,7 +38,7 @@ export async function runProgram(file: string, args: readonly string[], options:
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const maxOutputBytes = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
   const env = options.env ?? process.env;
-  if (!ProgramLauncher.canLaunch({ env })) return spawnDirectly(file, args, options, timeoutMs, maxOutputBytes);
+  if (!sharedLauncher.canLaunch(env)) return spawnDirectly(file, args, options, timeoutMs, maxOutputBytes);
   let outcome;
   try {
     outcome = await sharedLauncher.run({ file, args, env, cwd: options.cwd, input: options.input, stdoutPath: options.stdoutPath, timeoutMs, maxOutputBytes });

@@ -1,7 +1,6 @@
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { describeError, type CreateContainerOptions } from '../../core/plugin-api';
+import { describeError, launchProgram, runProgram, type CreateContainerOptions } from '../../core/plugin-api';
 import type { ConmonAttachEndpoints } from './conmon-attach-protocol';
 
 // Starting a container under conmon: conmon forks away (so the daemon is never the container's
@@ -59,41 +58,42 @@ export async function launchUnderConmon(launch: ConmonLaunch): Promise<{ pid: nu
     ...(options.stdin && !options.stdinOnce ? ['--leave-stdin-open'] : []),
     ...(launch.systemdCgroup ? ['-s'] : []),
   ];
-  const sync = fs.openSync(syncFile, 'w+', 0o600);
-  const output = fs.openSync(logFile, 'a', 0o600);
+  // conmon's create result lands in the sync file: empty it first (it may be a retry's).
+  fs.writeFileSync(syncFile, '', { mode: 0o600 });
+  const place = launch.placeSupervisor;
+  const startPipe = place ? path.join(paths.persistDir, 'start') : undefined;
   try {
-    const place = launch.placeSupervisor;
-    const child = spawn(CONMON, args, {
-      cwd: paths.bundle,
-      detached: true,
-      // fd 4 is conmon's start pipe: it waits there until we have placed it.
-      stdio: ['ignore', output, output, sync, ...(place ? (['pipe'] as const) : [])],
-      env: { ...process.env, _OCI_SYNCPIPE: '3', ...(place ? { _OCI_STARTPIPE: '4' } : {}) },
-    });
-    const parentExit = new Promise<number | null>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('exit', (code) => resolve(code));
-    });
-    child.unref();
-    if (place) {
-      const startPipe = child.stdio[4] as NodeJS.WritableStream | null;
-      try {
-        if (child.pid === undefined) throw new Error('conmon has no pid');
-        await place(child.pid);
-      } catch (error) {
-        child.kill('SIGKILL');
-        throw new Error(`conmon for container ${id} could not be placed in its own cgroup: ${describeError(error)}`, { cause: error });
-      } finally {
-        startPipe?.end(Buffer.from([0]));
-      }
+    if (startPipe) {
+      fs.rmSync(startPipe, { force: true });
+      await runProgram('mkfifo', ['-m', '600', startPipe]);
     }
-    const code = await parentExit;
-    if (code !== 0) throw new Error(`conmon exited with status ${code}: ${readTail(logFile)}`);
+    const gate = startPipe && place ? new StartGate(startPipe, place) : undefined;
+    const outcome = await launchProgram({
+      // Forked by the launcher shell, not by the daemon (see program-launcher.ts). Its background
+      // jobs ignore SIGINT and SIGQUIT, and conmon would hand that on to runc and the container:
+      // env restores the default first.
+      file: 'env',
+      args: ['--default-signal=INT,QUIT', CONMON, ...args],
+      cwd: paths.bundle,
+      env: { ...process.env, _OCI_SYNCPIPE: '3', ...(startPipe ? { _OCI_STARTPIPE: '4' } : {}) },
+      stdoutPath: logFile,
+      appendStdout: true,
+      stderrToStdout: true,
+      // fd 4 is conmon's start pipe: the shell's open of it waits until the gate opens, so conmon
+      // does nothing before the cgroup driver has placed it.
+      extraRedirections: [{ fd: 3, op: '<>', path: syncFile }, ...(startPipe ? [{ fd: 4, op: '<' as const, path: startPipe }] : [])],
+      timeoutMs: CREATE_TIMEOUT_MS,
+      maxOutputBytes: 0,
+      ...(gate ? { onPid: (pid: number) => gate.open(pid) } : {}),
+    });
+    await gate?.closed();
+    // conmon's first process exits once its supervisor has forked away (0), or on a failure.
+    if (outcome.timedOut) throw new Error(`conmon did not start within ${CREATE_TIMEOUT_MS} ms: ${readTail(logFile)}`);
+    if (outcome.status !== 0) throw new Error(`conmon exited with status ${outcome.status}: ${readTail(logFile)}`);
   } catch (error) {
     throw new Error(`conmon could not be started for container ${id}: ${describeError(error)}`, { cause: error });
   } finally {
-    fs.closeSync(sync);
-    fs.closeSync(output);
+    if (startPipe) fs.rmSync(startPipe, { force: true });
   }
   try {
     return await awaitCreateResult(id, syncFile, logFile);
@@ -102,6 +102,45 @@ export async function launchUnderConmon(launch: ConmonLaunch): Promise<{ pid: nu
     // the caller's undo deletes whatever runtime state it made.
     killConmon(paths.persistDir);
     throw error;
+  }
+}
+
+/**
+ * conmon's start pipe: once the launcher reports conmon's pid, the cgroup driver places it, then
+ * one byte is written to the FIFO. The FIFO is opened read-write, which never blocks, and kept
+ * open until conmon's first process has exited, so the byte cannot be lost to a reader that
+ * opens late. A placement that fails kills conmon before it has done anything.
+ */
+class StartGate {
+  private work: Promise<void> = Promise.resolve();
+  private handle: fs.promises.FileHandle | undefined;
+
+  constructor(
+    private readonly fifo: string,
+    private readonly place: (pid: number) => Promise<void>,
+  ) {}
+
+  open(pid: number): void {
+    this.work = (async () => {
+      try {
+        await this.place(pid);
+      } catch (error) {
+        process.kill(pid, 'SIGKILL');
+        throw new Error(`conmon could not be placed in its own cgroup: ${describeError(error)}`, { cause: error });
+      }
+      this.handle = await fs.promises.open(this.fifo, fs.constants.O_RDWR | fs.constants.O_NONBLOCK);
+      await this.handle.write(Buffer.from([0]));
+    })();
+    this.work.catch(() => undefined); // reported by closed()
+  }
+
+  /** After conmon's first process has exited: closes the FIFO, and reports a failed placement. */
+  async closed(): Promise<void> {
+    try {
+      await this.work;
+    } finally {
+      await this.handle?.close();
+    }
   }
 }
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ProgramLauncher } from '../../core/host-programs/program-launcher';
+import { launchProgram, ProgramLauncher } from '../../core/host-programs/program-launcher';
 import { runProgram } from '../../core/host-programs/run-program';
 
 describe('runProgram', () => {
@@ -95,6 +95,44 @@ describe('runProgram through the launcher shell', () => {
     assert.equal((await running).stdout, 'done\n');
     assert.equal((await launcher.run({ ...request, file: 'echo', args: ['again'] })).stdout, 'again\n');
     assert.notEqual(launcher.shellPid(), first);
+  });
+});
+
+describe('launchProgram: descriptors and the pid before the program runs', () => {
+  it('holds the program at a FIFO until the caller, told its pid, writes to it', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'launch-'));
+    try {
+      const fifo = path.join(dir, 'gate');
+      const log = path.join(dir, 'log');
+      fs.writeFileSync(log, 'before\n');
+      await runProgram('mkfifo', [fifo]);
+      let opened: fs.promises.FileHandle | undefined;
+      const events: string[] = [];
+      const outcome = await launchProgram({
+        file: 'sh',
+        args: ['-c', 'head -c 5 <&4; echo; echo oops >&2'],
+        env: process.env,
+        stdoutPath: log,
+        appendStdout: true,
+        stderrToStdout: true,
+        extraRedirections: [{ fd: 4, op: '<', path: fifo }],
+        timeoutMs: 5000,
+        maxOutputBytes: 1000,
+        onPid: (pid) => {
+          events.push(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('sh\0-c') ? 'pid of sh' : 'pid before exec');
+          void fs.promises.open(fifo, fs.constants.O_RDWR | fs.constants.O_NONBLOCK).then(async (handle) => {
+            opened = handle;
+            await handle.write('gated');
+          });
+        },
+      });
+      await opened?.close();
+      assert.deepEqual(events, ['pid before exec']);
+      assert.equal(outcome.status, 0);
+      assert.equal(fs.readFileSync(log, 'utf8'), 'before\ngated\noops\n');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
