@@ -26,29 +26,30 @@ export interface PodNamespaceSetup {
 
 /**
  * Pins the pod's namespaces and sets them up in one program: `unshare` makes and binds them, then
- * runs, inside them, `hostname`, `ip link set lo up` (with a network namespace), one `sysctl -w`
- * per sysctl, and mounts the pod's shm tmpfs (unshare makes no mount namespace, so the mount is
- * the daemon's). It is one spawn from the daemon instead of one per step, which matters because
- * each spawn blocks the event loop for milliseconds; every sysctl of a pod belongs to a namespace
- * pinned here, as sysctlNamespace refuses the others. The caller unpins and unmounts on failure
- * (a failed step may leave the files bound).
+ * a shell inside them writes the hostname and the pod's sysctls to /proc/sys (shell builtins, no
+ * program per step: each exec costs milliseconds on a busy node), runs `ip link set lo up` (with
+ * a network namespace), and mounts the pod's shm tmpfs (unshare makes no mount namespace, so the
+ * mount is the daemon's). Every sysctl of a pod belongs to a namespace pinned here, as
+ * sysctlNamespace refuses the others. The caller unpins and unmounts on failure (a failed step
+ * may leave the files bound).
  */
 export async function pinAndSetUpNamespaces(dir: string, kinds: readonly PinnedKind[], setup: PodNamespaceSetup): Promise<void> {
   if (kinds.length === 0 && setup.shm === undefined) return;
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   for (const kind of kinds) fs.writeFileSync(namespaceFile(dir, kind), '', { mode: 0o600 });
   if (setup.shm !== undefined) fs.mkdirSync(setup.shm, { recursive: true, mode: 0o1777 });
-  // Values are passed as arguments ($1 hostname, $2 shm folder, then the sysctls), never pasted
-  // into the script.
+  // Values are passed as arguments ($1 hostname, $2 shm folder, then a /proc/sys file and its
+  // value for each sysctl), never pasted into the script. The UTS namespace's hostname is its
+  // /proc/sys/kernel/hostname, as `hostname` would set it.
   const steps = [
     'set -e',
-    ...(kinds.includes('uts') ? ['hostname "$1"'] : []),
+    ...(kinds.includes('uts') ? [`printf '%s' "$1" > /proc/sys/kernel/hostname`] : []),
     ...(kinds.includes('net') ? ['ip link set lo up'] : []),
     ...(setup.shm !== undefined ? [`mount -t tmpfs -o ${POD_SHM_MOUNT_OPTIONS} shm "$2"`] : []),
     'shift 2',
-    'for setting in "$@"; do sysctl -q -w "$setting"; done',
+    `while [ "$#" -gt 1 ]; do printf '%s' "$2" > "$1"; shift 2; done`,
   ];
-  const sysctls = Object.entries(setup.sysctls).map(([name, value]) => `${name}=${value}`);
+  const sysctls = Object.entries(setup.sysctls).flatMap(([name, value]) => [sysctlFile(name), value]);
   const script = ['sh', '-c', steps.join('\n'), 'pod-namespaces', setup.hostname, setup.shm ?? '', ...sysctls];
   await runProgram('unshare', [...kinds.map((kind) => `--${kind}=${namespaceFile(dir, kind)}`), '--', ...script]);
 }
@@ -57,6 +58,11 @@ export async function pinAndSetUpNamespaces(dir: string, kinds: readonly PinnedK
 
 
 const SYSCTL_NAME = /^[a-z0-9_]+(\.[a-zA-Z0-9_-]+)+$/;
+
+/** The /proc/sys file of a sysctl name (the names sysctlNamespace accepts hold no '/'). */
+export function sysctlFile(name: string): string {
+  return `/proc/sys/${name.split('.').join('/')}`;
+}
 const IPC_SYSCTLS = /^(kernel\.(shm[a-z_]+|msg[a-z_]+|sem)|fs\.mqueue\.[a-z_]+)$/;
 
 /** Which pinned namespace a sysctl belongs to; a sysctl no pod namespace owns is refused. */
