@@ -51,9 +51,9 @@ function writeCniNetwork(dir: string, setup: EngineSetup): void {
 }
 
 /** Starts an engine with its output in `log`, and waits until it answers Version on `socket`. */
-async function spawnEngine(command: string, args: readonly string[], log: string, socket: string): Promise<ChildProcess> {
+async function spawnEngine(command: string, args: readonly string[], log: string, socket: string, env: NodeJS.ProcessEnv = {}): Promise<ChildProcess> {
   const out = fs.openSync(log, 'a');
-  const child = spawn(command, args, { stdio: ['ignore', out, out] });
+  const child = spawn(command, args, { stdio: ['ignore', out, out], env: { ...process.env, ...env } });
   fs.closeSync(out);
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
   // The same wait as the tests' spawned daemons, with the engine's log as what it said.
@@ -134,7 +134,17 @@ export function rssOf(pids: readonly number[]): number {
   return total;
 }
 
-export async function startCaisson(setup: EngineSetup): Promise<BenchEngine> {
+/**
+ * How to start caissond other than as bin/caissond says (for the idle-memory measures): a
+ * command that runs bin/caissond (`node` with flags: bin/caissond's own first line no longer
+ * applies), and variables added to the environment.
+ */
+export interface CaissonLaunch {
+  readonly command?: readonly string[];
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export async function startCaisson(setup: EngineSetup, launch: CaissonLaunch = {}): Promise<BenchEngine> {
   const root = path.join(setup.work, 'caisson');
   const state = path.join(root, 'run');
   const socket = path.join(state, 'caisson.sock');
@@ -156,7 +166,9 @@ export async function startCaisson(setup: EngineSetup): Promise<BenchEngine> {
     }),
   );
   // As an operator starts it: the executable itself, with the node flags of its first line.
-  const child = await spawnEngine(path.join(packageInfo().root, 'bin', 'caissond'), ['--config', config], path.join(root, 'caissond.log'), socket);
+  const executable = path.join(packageInfo().root, 'bin', 'caissond');
+  const [command = executable, ...args] = launch.command ? [...launch.command, executable] : [];
+  const child = await spawnEngine(command, [...args, '--config', config], path.join(root, 'caissond.log'), socket, launch.env);
   return {
     name: 'caisson',
     socket,
