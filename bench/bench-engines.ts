@@ -134,6 +134,15 @@ export function rssOf(pids: readonly number[]): number {
   return total;
 }
 
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** CPU time (user + system) the process has used so far, in ms. */
+export function cpuMs(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+}
+
 /**
  * How to start caissond other than as bin/caissond says (for the idle-memory measures): a
  * command that runs bin/caissond (`node` with flags: bin/caissond's own first line no longer

@@ -9,7 +9,7 @@ import { busyboxBaseLayer, pushImage } from '../test/support/images/image-builde
 import { BUSYBOX_CONFIG } from '../test/support/images/standard-images';
 import { startBusyboxRegistry } from '../test/support/busybox-registry';
 import { makeTempRoot } from '../test/support/temp-root';
-import { startCaisson, startContainerd, rssOf, type BenchEngine, type EngineSetup } from './bench-engines';
+import { cpuMs, startCaisson, startContainerd, rssOf, type BenchEngine, type EngineSetup } from './bench-engines';
 import { removeEveryPod, removePod, startPod } from './bench-pods';
 import {
   catchInterrupts,
@@ -37,7 +37,6 @@ import {
 
 const SERIAL = 20;
 const PARALLEL = 50;
-const CLOCK_TICKS_PER_SECOND = 100;
 
 interface EngineResults {
   readonly hostNetworkP50: number;
@@ -47,12 +46,6 @@ interface EngineResults {
   readonly idleRss: number;
   readonly loadedRss: number;
   readonly cpuMsPerPod: number;
-}
-
-function cpuMs(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
 }
 
 async function benchEngine(engine: BenchEngine, image: string, logs: string, cleanups: Cleanup[]): Promise<EngineResults> {

@@ -6,7 +6,7 @@ import { CriClient } from '../cli/cri-client';
 import { runProgram } from '../core/host-programs/run-program';
 import { startBusyboxRegistry } from '../test/support/busybox-registry';
 import { makeTempRoot } from '../test/support/temp-root';
-import { startCaisson, type CaissonLaunch } from './bench-engines';
+import { cpuMs, startCaisson, type CaissonLaunch } from './bench-engines';
 import { removeEveryPod, removePod, startPod } from './bench-pods';
 import { catchInterrupts, formatMib, printTable, RPC_TIMEOUT_MS, runCleanups, type Cleanup } from './bench-support';
 import type { V8Report } from './v8-report';
@@ -15,8 +15,9 @@ import type { V8Report } from './v8-report';
 // engine comparison starts it, on a private root, socket and CNI bridge), and is measured 2 s
 // after it answers Version and Status, then again 2 s after one pod start and removal (the
 // comparison's "RSS idle" follows such a warm-up pod). Reported: VmRSS and its split from
-// /proc/<pid>/status, the smaps_rollup figures, RSS per kind of mapping, and with --v8 what V8
-// reports (a preload answers SIGUSR2). The median of --runs daemons, each on a fresh root.
+// /proc/<pid>/status, the smaps_rollup figures, RSS per kind of mapping, with --v8 what V8
+// reports (a preload answers SIGUSR2), and the daemon's CPU time per pod, to see that a memory
+// setting does not cost request time. The median of --runs daemons, each on a fresh root.
 // Run: npm run build && node dist/bench/idle-memory.js [--runs N] [--pods N] [--v8] [--gc]
 //        [--modules] [--node '<node flags>'] [--env NAME=VALUE]...
 // --pods starts and removes N pods one after another instead of one (growth per pod); --gc has
@@ -130,8 +131,11 @@ async function measureOnce(options: Options, work: string, registry: { host: str
   await client.call('PullImage', { image: { image } }, { timeoutMs: RPC_TIMEOUT_MS });
   const logs = path.join(work, 'pod-logs');
   fs.mkdirSync(logs);
+  const cpuBefore = cpuMs(engine.pid);
   for (let pod = 0; pod < options.pods; pod++) await removePod(client, await startPod(client, image, logs, 'POD'));
+  const cpuPerPod = (cpuMs(engine.pid) - cpuBefore) / options.pods;
   const warm = await measure();
+  warm.set('CPU ms per pod (start + removal)', cpuPerPod);
   client.close();
   await engine.stop();
   return [started, warm, modules];
@@ -160,9 +164,10 @@ async function main(): Promise<void> {
       runs.push([started, warm]);
       modules = loaded;
     }
-    const keys = [...(runs[0]?.[0].keys() ?? [])];
+    const keys = [...(runs[0]?.[1].keys() ?? [])];
     const column = (at: 0 | 1, key: string): string => {
       const value = median(runs.map((run) => run[at].get(key) ?? NaN));
+      if (key.startsWith('CPU')) return at === 0 ? '—' : value.toFixed(1);
       return key === 'threads' || key === 'modules loaded' ? String(value) : formatMib(value);
     };
     process.stdout.write(`caissond memory, median of ${options.runs} run(s)${options.launch.command ? `, run as ${options.launch.command.join(' ')}` : ''}${Object.keys(options.launch.env ?? {}).length ? `, env ${JSON.stringify(options.launch.env)}` : ''}:\n\n`);
