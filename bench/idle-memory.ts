@@ -19,8 +19,9 @@ import type { V8Report } from './v8-report';
 // reports (a preload answers SIGUSR2), and the daemon's CPU time per pod, to see that a memory
 // setting does not cost request time. The median of --runs daemons, each on a fresh root.
 // Run: npm run build && node dist/bench/idle-memory.js [--runs N] [--pods N] [--v8] [--gc]
-//        [--modules] [--node '<node flags>'] [--env NAME=VALUE]...
-// --pods starts and removes N pods one after another instead of one (growth per pod); --gc has
+//        [--settle S] [--modules] [--node '<node flags>'] [--env NAME=VALUE]...
+// --settle reads once more S seconds later (V8's memory reducer shrinks an idle heap about 8 s
+// after its last full GC, so the 2 s reading is not yet the daemon's settled size); --pods starts and removes N pods one after another instead of one (growth per pod); --gc has
 // the preload run a full GC before it reports, so V8's figures are live memory (and the second
 // reading follows that GC); --modules lists the modules loaded.
 // --node runs `node <flags> bin/caissond` instead of bin/caissond (its first line's flags are
@@ -29,6 +30,7 @@ import type { V8Report } from './v8-report';
 interface Options {
   readonly runs: number;
   readonly pods: number;
+  readonly settle: number;
   readonly v8: boolean;
   readonly gc: boolean;
   readonly modules: boolean;
@@ -40,6 +42,7 @@ type Sample = Map<string, number>;
 function parseOptions(argv: readonly string[]): Options {
   let runs = 1;
   let pods = 1;
+  let settle = 0;
   let v8 = false;
   let gc = false;
   let modules = false;
@@ -54,6 +57,7 @@ function parseOptions(argv: readonly string[]): Options {
     const arg = argv[i];
     if (arg === '--runs') runs = Number(value());
     else if (arg === '--pods') pods = Number(value());
+    else if (arg === '--settle') settle = Number(value());
     else if (arg === '--v8') v8 = true;
     else if (arg === '--gc') gc = v8 = true;
     else if (arg === '--modules') modules = v8 = true;
@@ -63,8 +67,8 @@ function parseOptions(argv: readonly string[]): Options {
       env[name] = rest.join('=');
     } else throw new Error(`unknown option ${arg}`);
   }
-  if (!(runs >= 1) || !(pods >= 1)) throw new Error('--runs and --pods need a number of at least 1');
-  return { runs, pods, v8, gc, modules, launch: { ...(command ? { command } : {}), env } };
+  if (!(runs >= 1) || !(pods >= 1) || !(settle >= 0)) throw new Error('--runs and --pods need a number of at least 1, --settle one of at least 0');
+  return { runs, pods, settle, v8, gc, modules, launch: { ...(command ? { command } : {}), env } };
 }
 
 const KIB = 1024;
@@ -111,7 +115,7 @@ async function readV8(pid: number, file: string, sample: Sample, modules: string
   modules.push([...report.modules]);
 }
 
-async function measureOnce(options: Options, work: string, registry: { host: string }, image: string, cleanups: Cleanup[]): Promise<[Sample, Sample, string[][]]> {
+async function measureOnce(options: Options, work: string, registry: { host: string }, image: string, cleanups: Cleanup[]): Promise<[Sample[], string[][]]> {
   const v8File = path.join(work, 'v8-report.json');
   const env = options.v8 ? { ...options.launch.env, NODE_OPTIONS: `--require ${path.join(__dirname, 'v8-report.js')}`, CAISSON_V8_REPORT: v8File, ...(options.gc ? { CAISSON_V8_GC: '1' } : {}) } : options.launch.env;
   const engine = await startCaisson({ work, registry: registry.host, pauseImage: '', bridge: 'cbenchidle0', subnet: '10.95.0.0/16' }, { ...options.launch, ...(env ? { env } : {}) });
@@ -121,8 +125,8 @@ async function measureOnce(options: Options, work: string, registry: { host: str
   cleanups.push({ what: 'remove what caissond still has', run: () => removeEveryPod(client) });
   await client.call('Status', {}, { timeoutMs: RPC_TIMEOUT_MS });
   const modules: string[][] = [];
-  const measure = async (): Promise<Sample> => {
-    await delay(2_000);
+  const measure = async (ms = 2_000): Promise<Sample> => {
+    await delay(ms);
     const sample = readProcMemory(engine.pid);
     if (options.v8) await readV8(engine.pid, v8File, sample, modules);
     return sample;
@@ -136,9 +140,11 @@ async function measureOnce(options: Options, work: string, registry: { host: str
   const cpuPerPod = (cpuMs(engine.pid) - cpuBefore) / options.pods;
   const warm = await measure();
   warm.set('CPU ms per pod (start + removal)', cpuPerPod);
+  const samples = [started, warm];
+  if (options.settle > 0) samples.push(await measure(options.settle * 1000));
   client.close();
   await engine.stop();
-  return [started, warm, modules];
+  return [samples, modules];
 }
 
 function median(values: readonly number[]): number {
@@ -155,23 +161,24 @@ async function main(): Promise<void> {
   try {
     const { registry, image } = await startBusyboxRegistry();
     cleanups.push({ what: 'stop the registry', run: () => registry.stop() });
-    const runs: [Sample, Sample][] = [];
+    const runs: Sample[][] = [];
     let modules: string[][] = [];
     for (let run = 0; run < options.runs; run++) {
       const dir = path.join(work, `run-${run}`);
       fs.mkdirSync(dir);
-      const [started, warm, loaded] = await measureOnce(options, dir, registry, image, cleanups);
-      runs.push([started, warm]);
+      const [samples, loaded] = await measureOnce(options, dir, registry, image, cleanups);
+      runs.push(samples);
       modules = loaded;
     }
-    const keys = [...(runs[0]?.[1].keys() ?? [])];
-    const column = (at: 0 | 1, key: string): string => {
-      const value = median(runs.map((run) => run[at].get(key) ?? NaN));
-      if (key.startsWith('CPU')) return at === 0 ? '—' : value.toFixed(1);
+    const keys = [...(runs[0]?.[1]?.keys() ?? [])];
+    const column = (at: number, key: string): string => {
+      const value = median(runs.map((run) => run[at]?.get(key) ?? NaN));
+      if (key.startsWith('CPU')) return at === 1 ? value.toFixed(1) : '—';
       return key === 'threads' || key === 'modules loaded' ? String(value) : formatMib(value);
     };
     process.stdout.write(`caissond memory, median of ${options.runs} run(s)${options.launch.command ? `, run as ${options.launch.command.join(' ')}` : ''}${Object.keys(options.launch.env ?? {}).length ? `, env ${JSON.stringify(options.launch.env)}` : ''}:\n\n`);
-    printTable(['measure', 'after start', options.pods === 1 ? 'after a warm-up pod' : `after ${options.pods} pods`], keys.map((key) => [key, column(0, key), column(1, key)]));
+    const header = ['after start', options.pods === 1 ? 'after a warm-up pod' : `after ${options.pods} pods`, ...(options.settle > 0 ? [`${options.settle} s later`] : [])];
+    printTable(['measure', ...header], keys.map((key) => [key, ...header.map((_, at) => column(at, key))]));
     if (options.modules) {
       const [atStart = [], afterPod = []] = modules;
       process.stdout.write(`\nModules loaded at start (${atStart.length}):\n${atStart.join('\n')}\n\nLoaded by the warm-up pod:\n${afterPod.filter((m) => !atStart.includes(m)).join('\n')}\n`);
