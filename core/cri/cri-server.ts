@@ -5,14 +5,12 @@ import type { Logger } from '../log/logger';
 import { buildServiceImplementation } from './grpc-adapter';
 import type { HandlerRegistry } from './handler-registry';
 import { InFlightCalls } from './in-flight-calls';
-import { loadCaissonServices, loadCriServices, type CriApiVersion } from './cri-proto';
+import { loadCaissonServices, loadCriServices } from './cri-proto';
 import { unimplementedMessage } from './unimplemented-hints';
-import { lazyV1alpha2Services } from './v1alpha2-services';
 import { prepareSocketPath, restrictSocket, socketPathOf } from './unix-socket';
 
 // The CRI gRPC server: runtime.v1 services (when `enable-cri-v1`), runtime.v1alpha2 services
-// (always, for older kubelets; their proto is parsed on the first v1alpha2 call) and Caisson's
-// own caisson.v1 services, on every unix socket of
+// (always, for older kubelets) and Caisson's own caisson.v1 services, on every unix socket of
 // `hosts`, all sharing one handler registry.
 
 /**
@@ -45,14 +43,13 @@ export class CriServer {
       shutdownSignal: this.shutdown.signal,
       inFlight: this.inFlight,
     };
-    const services: { service: grpc.ServiceDefinition; version: CriApiVersion }[] = [];
-    if (config.enableCriV1) {
-      const v1 = loadCriServices('v1');
-      services.push({ service: v1.RuntimeService.service, version: 'v1' }, { service: v1.ImageService.service, version: 'v1' });
+    const versions = config.enableCriV1 ? (['v1', 'v1alpha2'] as const) : (['v1alpha2'] as const);
+    for (const version of versions) {
+      const services = loadCriServices(version);
+      for (const service of [services.RuntimeService, services.ImageService]) {
+        this.server.addService(service.service, buildServiceImplementation(service.service, version, context));
+      }
     }
-    const v1alpha2 = lazyV1alpha2Services();
-    services.push({ service: v1alpha2.RuntimeService, version: 'v1alpha2' }, { service: v1alpha2.ImageService, version: 'v1alpha2' });
-    for (const { service, version } of services) this.server.addService(service, buildServiceImplementation(service, version, context));
     const caisson = loadCaissonServices();
     this.server.addService(caisson.Images.service, buildServiceImplementation(caisson.Images.service, 'v1', context));
   }
