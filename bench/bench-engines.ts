@@ -5,6 +5,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { runProgram } from '../core/host-programs/run-program';
 import { packageInfo } from '../core/package-info';
 import { waitUntilServing } from '../test/support/spawned-daemon';
+import { CLOCK_TICKS_PER_SECOND } from './bench-support';
 
 // The two engines the comparison benchmark drives, each a separate process on a private root,
 // socket and CNI network of its own under the benchmark's work folder: caissond (bin/caissond,
@@ -51,9 +52,9 @@ function writeCniNetwork(dir: string, setup: EngineSetup): void {
 }
 
 /** Starts an engine with its output in `log`, and waits until it answers Version on `socket`. */
-async function spawnEngine(command: string, args: readonly string[], log: string, socket: string): Promise<ChildProcess> {
+async function spawnEngine(command: string, args: readonly string[], log: string, socket: string, env: NodeJS.ProcessEnv = {}): Promise<ChildProcess> {
   const out = fs.openSync(log, 'a');
-  const child = spawn(command, args, { stdio: ['ignore', out, out] });
+  const child = spawn(command, args, { stdio: ['ignore', out, out], env: { ...process.env, ...env } });
   fs.closeSync(out);
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
   // The same wait as the tests' spawned daemons, with the engine's log as what it said.
@@ -134,7 +135,24 @@ export function rssOf(pids: readonly number[]): number {
   return total;
 }
 
-export async function startCaisson(setup: EngineSetup): Promise<BenchEngine> {
+/** CPU time (user + system) the process has used so far, in ms. */
+export function cpuMs(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+}
+
+/**
+ * How to start caissond other than as bin/caissond says (for the idle-memory measures): a
+ * command that runs bin/caissond (`node` with flags: bin/caissond's own first line no longer
+ * applies), and variables added to the environment.
+ */
+export interface CaissonLaunch {
+  readonly command?: readonly string[];
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export async function startCaisson(setup: EngineSetup, launch: CaissonLaunch = {}): Promise<BenchEngine> {
   const root = path.join(setup.work, 'caisson');
   const state = path.join(root, 'run');
   const socket = path.join(state, 'caisson.sock');
@@ -156,7 +174,9 @@ export async function startCaisson(setup: EngineSetup): Promise<BenchEngine> {
     }),
   );
   // As an operator starts it: the executable itself, with the node flags of its first line.
-  const child = await spawnEngine(path.join(packageInfo().root, 'bin', 'caissond'), ['--config', config], path.join(root, 'caissond.log'), socket);
+  const executable = path.join(packageInfo().root, 'bin', 'caissond');
+  const [command = executable, ...args] = launch.command ? [...launch.command, executable] : [];
+  const child = await spawnEngine(command, [...args, '--config', config], path.join(root, 'caissond.log'), socket, launch.env);
   return {
     name: 'caisson',
     socket,

@@ -10,11 +10,11 @@ import { busyboxBaseLayer, pushImage } from '../test/support/images/image-builde
 import { BUSYBOX_CONFIG } from '../test/support/images/standard-images';
 import { startBusyboxRegistry } from '../test/support/busybox-registry';
 import { makeTempRoot } from '../test/support/temp-root';
-import { startCaisson, startContainerd, rssOf, type BenchEngine, type EngineSetup } from './bench-engines';
+import { cpuMs, startCaisson, startContainerd, rssOf, type BenchEngine, type EngineSetup } from './bench-engines';
+import { removeEveryPod, removePod, startPod } from './bench-pods';
 import {
   catchInterrupts,
   checkInterrupted,
-  CLOCK_TICKS_PER_SECOND,
   formatMib,
   machineCpuMs,
   percentile,
@@ -52,45 +52,10 @@ interface EngineResults {
   readonly removeMachineCpuMsPerPod: number;
 }
 
-let podCounter = 0;
-
-function podConfig(logs: string, network: 'POD' | 'NODE'): Record<string, unknown> {
-  podCounter += 1;
-  // As the kubelet sends a pod: a generated name and uid, a log folder, and a hostname of its
-  // own unless it is on the host network (which keeps the node's).
-  return {
-    metadata: { name: `bench-pod-${podCounter}`, namespace: 'bench', uid: `uid-${process.pid}-${podCounter}`, attempt: 0 },
-    ...(network === 'POD' ? { hostname: `bench-pod-${podCounter}` } : {}),
-    log_directory: path.join(logs, String(podCounter)),
-    linux: { security_context: { namespace_options: { network, pid: 'CONTAINER', ipc: 'POD' } } },
-  };
-}
-
-async function startPod(client: CriClient, image: string, logs: string, network: 'POD' | 'NODE'): Promise<string> {
-  checkInterrupted();
-  const config = podConfig(logs, network);
-  const { pod_sandbox_id } = await client.call('RunPodSandbox', { config }, { timeoutMs: RPC_TIMEOUT_MS });
-  const container = { metadata: { name: 'sleep', attempt: 0 }, image: { image }, command: ['sleep', '3600'], log_path: 'sleep.log' };
-  const { container_id } = await client.call('CreateContainer', { pod_sandbox_id, config: container, sandbox_config: config }, { timeoutMs: RPC_TIMEOUT_MS });
-  await client.call('StartContainer', { container_id }, { timeoutMs: RPC_TIMEOUT_MS });
-  return String(pod_sandbox_id);
-}
-
-async function removePod(client: CriClient, podId: string): Promise<void> {
-  await client.call('StopPodSandbox', { pod_sandbox_id: podId }, { timeoutMs: RPC_TIMEOUT_MS });
-  await client.call('RemovePodSandbox', { pod_sandbox_id: podId }, { timeoutMs: RPC_TIMEOUT_MS });
-}
-
-function cpuMs(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
-}
-
 async function benchEngine(engine: BenchEngine, image: string, logs: string, cleanups: Cleanup[]): Promise<EngineResults> {
   const client = new CriClient(engine.socket);
   cleanups.push({ what: `close the ${engine.name} client`, run: () => client.close() });
-  cleanups.push({ what: `remove what ${engine.name} still has`, run: () => removeEverything(client) });
+  cleanups.push({ what: `remove what ${engine.name} still has`, run: () => removeEveryPod(client) });
   await client.call('PullImage', { image: { image } }, { timeoutMs: RPC_TIMEOUT_MS });
   // Warm-up (containerd pulls its sandbox image here), untimed.
   await removePod(client, await startPod(client, image, logs, 'POD'));
@@ -128,11 +93,6 @@ async function benchEngine(engine: BenchEngine, image: string, logs: string, cle
   const { items = [] } = await client.call('ListPodSandbox', {});
   if (items.length > 0) throw new Error(`${engine.name} still lists ${items.length} pods after the run`);
   return { hostNetworkP50, bridgeP50, parallelStartS, parallelRemoveS, idleRss, loadedRss, cpuMsPerPod, startMachineCpuMsPerPod, removeMachineCpuMsPerPod };
-}
-
-async function removeEverything(client: CriClient): Promise<void> {
-  const { items = [] } = await client.call('ListPodSandbox', {}, { timeoutMs: 5_000 }).catch(() => ({ items: [] }));
-  for (const pod of items ?? []) await removePod(client, String(pod.id)).catch(() => undefined);
 }
 
 async function main(): Promise<void> {

@@ -36,6 +36,7 @@ export function protoDir(): string {
 export function loadCriServices(version: CriApiVersion): CriServices {
   const hit = cache.get(version);
   if (hit) return hit;
+  if (version === 'v1') return loadV1AndCaisson().v1;
   const definition = protoLoader.loadSync(path.join('runtime', version, 'api.proto'), {
     ...PROTO_LOAD_OPTIONS,
     includeDirs: [protoDir()],
@@ -49,12 +50,24 @@ export function loadCriServices(version: CriApiVersion): CriServices {
 }
 
 export function loadCaissonServices(): CaissonServices {
-  if (caissonCache) return caissonCache;
-  const definition = protoLoader.loadSync(path.join('caisson', 'v1', 'caisson.proto'), {
+  return caissonCache ?? loadV1AndCaisson().caisson;
+}
+
+/**
+ * caisson.proto imports runtime/v1/api.proto, so loading it on its own parsed v1 a second time
+ * into a second protobufjs Root (about 1 MiB of heap that stayed for the daemon's life). One
+ * loadSync of both files shares one Root; the codecs are the same.
+ */
+function loadV1AndCaisson(): { v1: CriServices; caisson: CaissonServices } {
+  const definition = protoLoader.loadSync([path.join('runtime', 'v1', 'api.proto'), path.join('caisson', 'v1', 'caisson.proto')], {
     ...PROTO_LOAD_OPTIONS,
     includeDirs: [protoDir()],
   });
-  const loaded = grpc.loadPackageDefinition(definition) as unknown as { caisson: { v1: CaissonServices } };
+  const loaded = grpc.loadPackageDefinition(definition) as unknown as {
+    runtime: { v1: CriServices };
+    caisson: { v1: CaissonServices };
+  };
+  cache.set('v1', loaded.runtime.v1);
   caissonCache = loaded.caisson.v1;
-  return caissonCache;
+  return { v1: loaded.runtime.v1, caisson: loaded.caisson.v1 };
 }
