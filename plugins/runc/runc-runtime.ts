@@ -4,6 +4,7 @@ import { conmonAttachEndpoints, launchUnderConmon, reopenConmonLog } from './con
 import { openConmonAttachSession } from './conmon-attach-session';
 import { binaryIdentity } from './binary-identity';
 import { signalDirectly } from './direct-signal';
+import { startThroughExecFifo } from './exec-fifo-start';
 
 const VERSION_TIMEOUT_MS = 10_000;
 const COMMAND_TIMEOUT_MS = 30_000;
@@ -64,6 +65,8 @@ export class RuncRuntime implements OciRuntime {
   }
 
   async start(id: string): Promise<void> {
+    // What `runc start` would do, without starting it, when runc's files say it is safe.
+    if (!this.runtimeArgs.includes('--root') && (await startThroughExecFifo(this.root, id))) return;
     await this.run(['start', id]);
   }
 
