@@ -116,6 +116,13 @@ export interface CgroupDriver {
    * without it the supervisor stays in the daemon's cgroup.
    */
   placeSupervisor?(pid: number, containerId: string, podCgroup: string): Promise<void>;
+  /**
+   * The same cgroup, made ready for the supervisor to join by itself: the `cgroup.procs` files
+   * it writes its own pid to before it runs. A driver that offers it (cgroupfs) spares the
+   * runtime the wait for a placement (placeSupervisor stays for drivers that must be told the
+   * pid, as systemd's transient scopes are).
+   */
+  supervisorCgroupProcs?(containerId: string, podCgroup: string): string[];
   /** Releases what the driver keeps for a removed container (systemd: leftover scopes). */
   releaseContainer?(containerId: string): Promise<void>;
 }

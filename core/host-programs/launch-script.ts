@@ -12,6 +12,8 @@ export interface LaunchSpec {
   /** Variables of the launcher's environment the program must not see. */
   readonly unsetEnv: readonly string[];
   readonly cwd?: string;
+  /** cgroup.procs files the program's process writes its own pid to before it is exec'd. */
+  readonly joinCgroups?: readonly string[];
   /** The program's descriptors: 0, 1 and 2 always, then any others it is given. */
   readonly redirections: readonly Redirection[];
 }
@@ -46,10 +48,14 @@ export function launchLine(spec: LaunchSpec): string {
     ...Object.entries(spec.setEnv).map(([name, value]) => `export ${checkedName(name)}=${shellQuote(value)}; `),
   ].join('');
   const directory = spec.cwd === undefined ? '' : `cd ${shellQuote(spec.cwd)} && `;
+  // `read` is a builtin, so /proc/self is the subshell that is about to exec the program.
+  const cgroups = spec.joinCgroups?.length
+    ? `read -r self rest </proc/self/stat && ${spec.joinCgroups.map((file) => `printf '%s' "$self" >${shellQuote(file)} && `).join('')}`
+    : '';
   const command = [spec.file, ...spec.args].map(shellQuote).join(' ');
   const redirections = spec.redirections.map(redirection).join(' ');
   const tag = String(spec.tag);
-  return `{ (${environment}${directory}exec ${command}) ${redirections} & echo "${tag} pid $!"; wait $!; echo "${tag} exit $?"; } &\n`;
+  return `{ (${environment}${cgroups}${directory}exec ${command}) ${redirections} & echo "${tag} pid $!"; wait $!; echo "${tag} exit $?"; } &\n`;
 }
 
 function redirection(r: Redirection): string {

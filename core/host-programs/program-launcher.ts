@@ -26,6 +26,8 @@ export interface LaunchRequest {
   readonly appendStdout?: boolean;
   /** Send stderr where stdout goes (then `stderr` answers ''). */
   readonly stderrToStdout?: boolean;
+  /** cgroup.procs files the program joins before it is exec'd (its children are born there). */
+  readonly joinCgroups?: readonly string[];
   /** Further descriptors (3 to 9) opened for the program, after 0, 1 and 2. */
   readonly extraRedirections?: readonly Redirection[];
   /**
@@ -97,7 +99,7 @@ export class ProgramLauncher {
         request.stderrToStdout ? { fd: 2, op: '>&', toFd: 1 } : { fd: 2, op: '>', path: stderrPath },
         ...(request.extraRedirections ?? []),
       ];
-      const line = launchLine({ tag, file: request.file, args: request.args, setEnv, unsetEnv, cwd: request.cwd, redirections });
+      const line = launchLine({ tag, file: request.file, args: request.args, setEnv, unsetEnv, cwd: request.cwd, joinCgroups: request.joinCgroups, redirections });
       let timedOut = false;
       const finished = new Promise<number>((resolve, reject) => this.pending.set(tag, { resolve, reject, shell, onPid: request.onPid }));
       const timer = setTimeout(() => {

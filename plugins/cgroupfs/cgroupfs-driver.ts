@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CGROUP_ROOT, controllerDirIn, readCgroupStats, type CgroupDriver, type CgroupMode, type CgroupStats } from '../../core/plugin-api';
 import { cgroupfsContainerPath, cgroupfsPodCgroup } from './cgroupfs-paths';
-import { placeInCgroup, removeCgroup, supervisorCgroup } from './cgroupfs-supervisor';
+import { placeInCgroup, prepareCgroup, removeCgroup, supervisorCgroup } from './cgroupfs-supervisor';
 
 /** The cgroupfs driver: runc writes cgroup directories itself, at the paths this driver gives. */
 export class CgroupfsDriver implements CgroupDriver {
@@ -46,6 +46,10 @@ export class CgroupfsDriver implements CgroupDriver {
   async placeSupervisor(pid: number, containerId: string): Promise<void> {
     placeInCgroup(this.cgroupDirs(supervisorCgroup(this.defaultParent, containerId)), pid);
     return Promise.resolve();
+  }
+
+  supervisorCgroupProcs(containerId: string): string[] {
+    return prepareCgroup(this.cgroupDirs(supervisorCgroup(this.defaultParent, containerId)));
   }
 
   /** Removes the supervisor's cgroup once the container is gone. */

@@ -16,11 +16,16 @@ export function supervisorCgroup(parent: string, containerId: string): string {
 
 /** Makes the cgroup in every given directory (one per hierarchy) and moves `pid` into it. */
 export function placeInCgroup(dirs: readonly string[], pid: number): void {
-  for (const dir of dirs) {
+  for (const file of prepareCgroup(dirs)) fs.writeFileSync(file, String(pid));
+}
+
+/** Makes the cgroup in every given directory, ready to take a process; answers its cgroup.procs files. */
+export function prepareCgroup(dirs: readonly string[]): string[] {
+  return dirs.map((dir) => {
     fs.mkdirSync(dir, { recursive: true });
     inheritCpuset(dir);
-    fs.writeFileSync(path.join(dir, 'cgroup.procs'), String(pid));
-  }
+    return path.join(dir, 'cgroup.procs');
+  });
 }
 
 /**

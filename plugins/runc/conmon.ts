@@ -26,6 +26,11 @@ export interface ConmonLaunch {
    * the cgroup driver moves it into a cgroup of its own (systemd: a transient scope).
    */
   readonly placeSupervisor?: (pid: number) => Promise<void>;
+  /**
+   * Or, from drivers that can (cgroupfs): the cgroup.procs files conmon's process joins by
+   * itself before it is exec'd, which needs no start pipe and no wait.
+   */
+  readonly supervisorCgroupProcs?: readonly string[];
 }
 
 export async function launchUnderConmon(launch: ConmonLaunch): Promise<{ pid: number }> {
@@ -60,7 +65,8 @@ export async function launchUnderConmon(launch: ConmonLaunch): Promise<{ pid: nu
   ];
   // conmon's create result lands in the sync file: empty it first (it may be a retry's).
   fs.writeFileSync(syncFile, '', { mode: 0o600 });
-  const place = launch.placeSupervisor;
+  const joinCgroups = launch.supervisorCgroupProcs;
+  const place = joinCgroups ? undefined : launch.placeSupervisor;
   const startPipe = place ? path.join(paths.persistDir, 'start') : undefined;
   try {
     if (startPipe) {
@@ -82,6 +88,7 @@ export async function launchUnderConmon(launch: ConmonLaunch): Promise<{ pid: nu
       // fd 4 is conmon's start pipe: the shell's open of it waits until the gate opens, so conmon
       // does nothing before the cgroup driver has placed it.
       extraRedirections: [{ fd: 3, op: '<>', path: syncFile }, ...(startPipe ? [{ fd: 4, op: '<' as const, path: startPipe }] : [])],
+      ...(joinCgroups ? { joinCgroups } : {}),
       timeoutMs: CREATE_TIMEOUT_MS,
       maxOutputBytes: 0,
       ...(gate ? { onPid: (pid: number) => gate.open(pid) } : {}),

@@ -24,7 +24,7 @@ export class RuncRuntime implements OciRuntime {
     readonly runtimeArgs: readonly string[],
     private readonly root: string,
     private readonly systemdCgroup: boolean,
-    private readonly driver?: Pick<CgroupDriver, 'placeSupervisor'>,
+    private readonly driver?: Pick<CgroupDriver, 'placeSupervisor' | 'supervisorCgroupProcs'>,
   ) {}
 
   /**
@@ -61,7 +61,20 @@ export class RuncRuntime implements OciRuntime {
     const driver = this.driver;
     const podCgroup = options.podCgroup;
     const placeSupervisor = driver?.placeSupervisor && podCgroup !== undefined ? (pid: number) => driver.placeSupervisor?.(pid, options.id, podCgroup) ?? Promise.resolve() : undefined;
-    return launchUnderConmon({ options, runtimePath, runtimeArgs: this.globalArgs(), systemdCgroup: this.systemdCgroup, ...(placeSupervisor ? { placeSupervisor } : {}) });
+    let supervisorCgroupProcs: string[] | undefined;
+    try {
+      supervisorCgroupProcs = podCgroup !== undefined ? driver?.supervisorCgroupProcs?.(options.id, podCgroup) : undefined;
+    } catch (error) {
+      return Promise.reject(new Error(`conmon for container ${options.id} could not be given its own cgroup: ${describeError(error)}`, { cause: error }));
+    }
+    return launchUnderConmon({
+      options,
+      runtimePath,
+      runtimeArgs: this.globalArgs(),
+      systemdCgroup: this.systemdCgroup,
+      ...(placeSupervisor ? { placeSupervisor } : {}),
+      ...(supervisorCgroupProcs ? { supervisorCgroupProcs } : {}),
+    });
   }
 
   async start(id: string): Promise<void> {

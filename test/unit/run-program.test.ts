@@ -99,6 +99,18 @@ describe('runProgram through the launcher shell', () => {
 });
 
 describe('launchProgram: descriptors and the pid before the program runs', () => {
+  it('writes the program\'s own pid to each joinCgroups file before exec\'ing it', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'launch-'));
+    try {
+      const files = [path.join(dir, 'a.procs'), path.join(dir, "it's b.procs")];
+      const outcome = await launchProgram({ file: 'sh', args: ['-c', 'echo $$'], env: process.env, joinCgroups: files, timeoutMs: 5000, maxOutputBytes: 100 });
+      assert.equal(outcome.status, 0);
+      for (const file of files) assert.equal(fs.readFileSync(file, 'utf8'), outcome.stdout.trim());
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('holds the program at a FIFO until the caller, told its pid, writes to it', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'launch-'));
     try {
