@@ -5,6 +5,7 @@ import { openConmonAttachSession } from './conmon-attach-session';
 import { binaryIdentity } from './binary-identity';
 import { signalDirectly } from './direct-signal';
 import { startThroughExecFifo } from './exec-fifo-start';
+import { deleteDirectly } from './direct-delete';
 
 const VERSION_TIMEOUT_MS = 10_000;
 const COMMAND_TIMEOUT_MS = 30_000;
@@ -90,6 +91,8 @@ export class RuncRuntime implements OciRuntime {
   }
 
   async delete(id: string): Promise<void> {
+    // What `runc delete --force` would do, without starting it, for a container that has ended.
+    if (!this.runtimeArgs.includes('--root') && !this.systemdCgroup && (await deleteDirectly(this.root, id))) return;
     try {
       await this.run(['delete', '--force', id]);
     } catch (error) {
