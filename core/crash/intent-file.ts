@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { fsyncPath } from '../store/fsync-path';
 
 // An operation's trace of intent (docs/crash-safety.md): `intent.json` in the object's own state
 // directory, written before the operation makes anything on the host. It must survive a power cut,
@@ -20,16 +21,7 @@ export async function writeIntentFile(dir: string, intent: object): Promise<void
     await handle.close();
   }
   await fs.promises.rename(temporary, file);
-  await Promise.all([syncDirectoryInPool(dir), syncDirectoryInPool(path.dirname(dir))]);
-}
-
-async function syncDirectoryInPool(dir: string): Promise<void> {
-  const handle = await fs.promises.open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  await Promise.all([fsyncPath(dir), fsyncPath(path.dirname(dir))]);
 }
 
 /** The intent's JSON, or undefined when there is none or it cannot be parsed (a cut-short write never got its final name). */

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
 import type { MetadataStore as MetadataStoreContract } from '../tokens';
+import { fsyncPath } from './fsync-path';
 
 // The daemon's metadata, in SQLite under `graph`. Records are JSON documents keyed by id; the
 // services own their shapes. Durability is a group commit: each write is a WAL transaction that
@@ -34,15 +35,6 @@ const MIGRATIONS: Record<number, string> = {
     CREATE INDEX image_refs_by_image ON image_refs (image_id);
   `,
 };
-
-async function syncFile(file: string): Promise<void> {
-  const handle = await fs.promises.open(file, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
 
 export class MetadataStore implements MetadataStoreContract {
   private readonly db: Database.Database;
@@ -152,7 +144,7 @@ export class MetadataStore implements MetadataStoreContract {
     while (this.synced < this.writes && !this.closed) {
       if (!this.syncing) {
         const upTo = this.writes;
-        this.syncing = syncFile(`${this.file}-wal`)
+        this.syncing = fsyncPath(`${this.file}-wal`)
           .then(() => {
             this.synced = Math.max(this.synced, upTo);
           })
