@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { processStartTime, type RuncStateFile } from './direct-signal';
+import { processStartTime, readRuncState, type RuncStateFile } from './runc-state-file';
 
 // `runc delete --force` of a container whose process has ended removes the container's cgroup
 // in each hierarchy (the paths its state.json lists), then its state folder: 20 ms and a Go
@@ -9,25 +9,11 @@ import { processStartTime, type RuncStateFile } from './direct-signal';
 // systemd unit, which runc would stop over D-Bus), no hooks are to run, and every cgroup is
 // empty. Anything else goes to `runc delete --force`, which also kills what is left.
 
-interface DeletableState extends RuncStateFile {
-  readonly cgroup_paths?: Readonly<Record<string, string>>;
-  readonly intel_rdt_path?: string;
-  readonly config?: RuncStateFile['config'] & {
-    readonly cgroups?: { readonly systemd?: boolean };
-    readonly hooks?: Readonly<Record<string, readonly unknown[] | null>> | null;
-  };
-}
-
 /** Deletes a stopped container's runc state; false when `runc delete --force` must do it. */
 export async function deleteDirectly(root: string, id: string): Promise<boolean> {
   const dir = path.join(root, id);
-  let state: DeletableState;
-  try {
-    state = JSON.parse(fs.readFileSync(path.join(dir, 'state.json'), 'utf8')) as DeletableState;
-  } catch {
-    return false;
-  }
-  if (!canDeleteDirectly(state, processStartTime)) return false;
+  const state = readRuncState(root, id);
+  if (!state || !canDeleteDirectly(state, processStartTime)) return false;
   for (const cgroup of new Set(Object.values(state.cgroup_paths ?? {}))) {
     try {
       await fs.promises.rmdir(cgroup);
@@ -40,7 +26,7 @@ export async function deleteDirectly(root: string, id: string): Promise<boolean>
 }
 
 /** Pure: whether the state file describes a container runc would only have to tidy away. */
-export function canDeleteDirectly(state: DeletableState, startTimeNow: (pid: number) => string | undefined): boolean {
+export function canDeleteDirectly(state: RuncStateFile, startTimeNow: (pid: number) => string | undefined): boolean {
   const pid = state.init_process_pid;
   if (pid === undefined || state.init_process_start === undefined) return false;
   if (startTimeNow(pid) === String(state.init_process_start)) return false; // still running

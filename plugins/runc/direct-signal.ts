@@ -1,6 +1,5 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { constants } from 'node:os';
+import { processStartTime, readRuncState, type RuncStateFile } from './runc-state-file';
 
 // `runc kill` is a Go program that starts, reads the container's state.json, checks that the
 // init process is still the one it started (by its start time, so a reused pid is never hit),
@@ -10,12 +9,6 @@ import { constants } from 'node:os';
 // - `--all` is only replaced for SIGKILL of a container with its own PID namespace: the kernel
 //   kills every process of a PID namespace when its init dies, so killing init reaches all;
 // - a state file we cannot read or whose init has gone or changed is left to runc to judge.
-
-export interface RuncStateFile {
-  readonly init_process_pid?: number;
-  readonly init_process_start?: number | string;
-  readonly config?: { readonly namespaces?: readonly { readonly type?: string; readonly path?: string }[] };
-}
 
 /** The signal number for `SIGTERM`, `TERM` or `15`; undefined for anything else. */
 export function signalNumber(signal: string): number | undefined {
@@ -37,18 +30,6 @@ export function directSignalTarget(state: RuncStateFile, startTimeNow: (pid: num
   return ownPidNamespace && signal === constants.signals.SIGKILL ? pid : undefined;
 }
 
-/** Field 22 of /proc/<pid>/stat: the process's start time in clock ticks since boot. */
-export function processStartTime(pid: number): string | undefined {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The name (field 2) may hold spaces and parentheses: count from the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[19];
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Signals the container's init as `runc kill` would; false when runc must be asked instead. The
  * state file is runc's own (under its --root); runc writes it whole by renaming a temporary file.
@@ -56,12 +37,8 @@ export function processStartTime(pid: number): string | undefined {
 export function signalDirectly(root: string, id: string, signal: string, all: boolean): boolean {
   const number = signalNumber(signal);
   if (number === undefined) return false;
-  let state: RuncStateFile;
-  try {
-    state = JSON.parse(fs.readFileSync(path.join(root, id, 'state.json'), 'utf8')) as RuncStateFile;
-  } catch {
-    return false;
-  }
+  const state = readRuncState(root, id);
+  if (!state) return false;
   const pid = directSignalTarget(state, processStartTime, number, all);
   if (pid === undefined) return false;
   try {

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { processStartTime, type RuncStateFile } from './direct-signal';
+import { processStartTime, readRuncState } from './runc-state-file';
 
 // `runc start` does one thing once it has started (a Go program: 10 to 25 ms of CPU on a busy
 // node): `runc create` left the container's init blocked writing "0" to `<root>/<id>/exec.fifo`,
@@ -49,14 +49,9 @@ interface Init {
 }
 
 function createdInit(root: string, id: string): Init | undefined {
-  let state: RuncStateFile;
-  try {
-    state = JSON.parse(fs.readFileSync(path.join(root, id, 'state.json'), 'utf8')) as RuncStateFile;
-  } catch {
-    return undefined;
-  }
-  const pid = state.init_process_pid;
-  if (pid === undefined || state.init_process_start === undefined) return undefined;
+  const state = readRuncState(root, id);
+  const pid = state?.init_process_pid;
+  if (state === undefined || pid === undefined || state.init_process_start === undefined) return undefined;
   const init = { pid, startTime: String(state.init_process_start) };
   return initAlive(init) ? init : undefined;
 }

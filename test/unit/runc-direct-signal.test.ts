@@ -3,7 +3,8 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { directSignalTarget, processStartTime, signalDirectly, signalNumber, type RuncStateFile } from '../../plugins/runc/direct-signal';
+import { directSignalTarget, signalDirectly, signalNumber } from '../../plugins/runc/direct-signal';
+import { processStartTime, type RuncStateFile } from '../../plugins/runc/runc-state-file';
 
 const KILL = os.constants.signals.SIGKILL;
 const TERM = os.constants.signals.SIGTERM;

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runProgram } from '../../core/host-programs/run-program';
-import { processStartTime } from '../../plugins/runc/direct-signal';
+import { processStartTime } from '../../plugins/runc/runc-state-file';
 import { startThroughExecFifo } from '../../plugins/runc/exec-fifo-start';
 
 // A stand-in for runc's container init: a process runc's state.json names, blocked writing "0"
