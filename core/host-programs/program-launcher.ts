@@ -60,6 +60,8 @@ interface Pending {
 const SHELL = '/bin/sh';
 const SCRATCH_PARENT = fs.existsSync('/dev/shm') ? '/dev/shm' : '/tmp';
 const SCRATCH_PREFIX = 'caisson-launcher-';
+/** After the time limit, how long a program not yet reported as started may still report. */
+const NEVER_STARTED_GRACE_MS = 1_000;
 
 export class ProgramLauncher {
   private shell?: ChildProcessWithoutNullStreams;
@@ -84,7 +86,6 @@ export class ProgramLauncher {
   }
 
   async run(request: LaunchRequest): Promise<LaunchOutcome> {
-    const shell = this.ensureShell();
     const scratch = this.ensureScratch();
     const tag = this.nextTag++;
     const stdinPath = request.input === undefined ? '/dev/null' : path.join(scratch, `${tag}.in`);
@@ -92,6 +93,8 @@ export class ProgramLauncher {
     const stderrPath = path.join(scratch, `${tag}.err`);
     try {
       if (request.input !== undefined) await fs.promises.writeFile(stdinPath, request.input, { mode: 0o600 });
+      // Taken after the last await before the write, so the line goes to the shell that runs now.
+      const shell = this.ensureShell();
       const { setEnv, unsetEnv } = environmentDifference(this.shellEnv, request.env);
       const redirections: Redirection[] = [
         { fd: 0, op: '<', path: stdinPath },
@@ -128,11 +131,19 @@ export class ProgramLauncher {
     }
   }
 
+  /**
+   * The time limit: a program that runs is killed (its exit then answers); one never reported
+   * as started (its shell died before forking it) is given up on, since nothing would answer.
+   */
   private kill(tag: number): void {
     const entry = this.pending.get(tag);
     if (!entry) return;
-    if (entry.pid === undefined) entry.killWhenKnown = true;
-    else signalQuietly(entry.pid);
+    if (entry.pid !== undefined) {
+      signalQuietly(entry.pid);
+      return;
+    }
+    entry.killWhenKnown = true;
+    setTimeout(() => entry.reject(new Error('the launcher shell never started it')), NEVER_STARTED_GRACE_MS).unref();
   }
 
   private ensureShell(): ChildProcessWithoutNullStreams {

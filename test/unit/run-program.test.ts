@@ -84,6 +84,20 @@ describe('runProgram through the launcher shell', () => {
     assert.ok(children.length <= 1, `zombies left: ${children.join(', ')}`);
   });
 
+  it('gives up on a program its shell never started, once the time limit and a grace have passed', async () => {
+    const launcher = new ProgramLauncher();
+    const request = { env: process.env, maxOutputBytes: 1000, file: 'true', args: [] };
+    await launcher.run({ ...request, timeoutMs: 5000 });
+    const shellPid = launcher.shellPid();
+    assert.ok(shellPid);
+    process.kill(shellPid, 'SIGSTOP');
+    try {
+      await assert.rejects(launcher.run({ ...request, timeoutMs: 100 }), { message: 'the launcher shell never started it' });
+    } finally {
+      process.kill(shellPid, 'SIGKILL');
+    }
+  });
+
   it('still answers a program when the launcher shell is killed under it, and starts a new shell', async () => {
     const launcher = new ProgramLauncher();
     const request = { env: process.env, timeoutMs: 5000, maxOutputBytes: 1000 };
