@@ -58,6 +58,8 @@ interface Pending {
 }
 
 const SHELL = '/bin/sh';
+/** Looked up once: canLaunch is asked before every program. */
+const SHELL_EXISTS = fs.existsSync(SHELL);
 const SCRATCH_PARENT = fs.existsSync('/dev/shm') ? '/dev/shm' : '/tmp';
 const SCRATCH_PREFIX = 'caisson-launcher-';
 /** After the time limit, how long a program not yet reported as started may still report. */
@@ -77,7 +79,7 @@ export class ProgramLauncher {
    */
   canLaunch(env: NodeJS.ProcessEnv): boolean {
     const { setEnv, unsetEnv } = environmentDifference(this.shell ? this.shellEnv : process.env, env);
-    return [...Object.keys(setEnv), ...unsetEnv].every(isShellVariableName) && fs.existsSync(SHELL);
+    return SHELL_EXISTS && [...Object.keys(setEnv), ...unsetEnv].every(isShellVariableName);
   }
 
   /** The launcher shell's pid while it runs (for tests and diagnostics). */
