@@ -11,9 +11,11 @@ cd "$(dirname "$0")/.."
 # Tests add a registry, busybox to build images from, skopeo as the pull benchmark's floor,
 # htpasswd for registry auth, a real kubectl as a streaming client (Debian's kubernetes-client,
 # only where no kubectl is installed: another package may own /usr/bin/kubectl), and strace to
-# show what reaches the disk when.
+# show what reaches the disk when. The build needs python3, make and a C/C++ compiler for
+# better-sqlite3 and for Caisson's own addon (native/syscalls.c: mount and namespaces without
+# starting a program); util-linux's mount, umount and unshare stay the fallback without it.
 RUNTIME_PACKAGES=(runc conmon util-linux procps iproute2 iptables containernetworking-plugins dbus ca-certificates tar attr zstd criu)
-BUILD_PACKAGES=(python3 make g++)
+BUILD_PACKAGES=(python3 make gcc g++ libc6-dev)
 TEST_PACKAGES=(docker-registry busybox-static skopeo apache2-utils openssl systemd strace)
 
 want=("${RUNTIME_PACKAGES[@]}" "${BUILD_PACKAGES[@]}")
@@ -56,7 +58,7 @@ if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules
 fi
 
 # Build when dist/ is missing or any source is newer than it.
-if [[ ! -f dist/cli/caissond-main.js ]] || [[ -n "$(find core config plugins cli test bench package.json tsconfig.json -newer dist/cli/caissond-main.js -type f -print -quit 2>/dev/null)" ]]; then
+if [[ ! -f dist/cli/caissond-main.js ]] || [[ -n "$(find core config plugins cli test bench native scripts/build-native.sh package.json tsconfig.json -newer dist/cli/caissond-main.js -type f -print -quit 2>/dev/null)" ]]; then
   echo "install-deps: building"
   npm run build --silent
 fi

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { runProgram } from '../host-programs/run-program';
 import { isMountPoint } from '../pods/pod-shm';
+import { mountFilesystem, unmountAll } from '../syscalls/mounts';
 
 // A container's root filesystem: an overlay of the image's layer snapshots (read-only lower
 // directories, top first) under the container's own writable upper directory.
@@ -10,7 +10,7 @@ import { isMountPoint } from '../pods/pod-shm';
 // 100 bytes: an image of more than about 40 layers could not be mounted. So, like Docker's
 // overlay2 and containers/storage, the layers are named by short relative paths: a directory of
 // symlinks beside the upper directory (`lower/0` → the top layer, `lower/1` → the next, …), and
-// mount runs in it. 500 layers (overlayfs' own limit) fit in under 2,000 bytes.
+// the mount resolves them from it. 500 layers (overlayfs' own limit) fit in under 2,000 bytes.
 
 export async function mountRootfs(lowerDirs: readonly string[], upper: string, work: string, target: string): Promise<void> {
   for (const dir of [upper, work, target]) fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
@@ -19,9 +19,9 @@ export async function mountRootfs(lowerDirs: readonly string[], upper: string, w
   fs.mkdirSync(links, { mode: 0o700 });
   lowerDirs.forEach((dir, i) => fs.symlinkSync(dir, path.join(links, String(i))));
   const options = `lowerdir=${lowerDirs.map((_, i) => String(i)).join(':')},upperdir=${upper},workdir=${work}`;
-  await runProgram('mount', ['-t', 'overlay', 'overlay', '-o', options, target], { cwd: links });
+  await mountFilesystem({ type: 'overlay', source: 'overlay', target, options, cwd: links });
 }
 
 export async function unmountRootfs(target: string): Promise<void> {
-  if (isMountPoint(target)) await runProgram('umount', [target]);
+  if (isMountPoint(target)) await unmountAll([target]);
 }

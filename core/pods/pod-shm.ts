@@ -3,7 +3,7 @@ import * as path from 'node:path';
 
 // The pod's /dev/shm: one tmpfs per pod (64 MiB, as Docker and containerd size it), shared by
 // its containers through their bind mounts. It is mounted and unmounted together with the pinned
-// namespaces (pinned-namespaces.ts), so a pod costs one spawn for both.
+// namespaces (pinned-namespaces.ts): by the native addon with no program, or by the one unshare.
 
 export const POD_SHM_MOUNT_OPTIONS = 'nosuid,nodev,noexec,mode=1777,size=64m';
 
