@@ -23,6 +23,7 @@ import {
   runCleanups,
   type Cleanup,
 } from './bench-support';
+import { measureStackFloor } from './grpc-stack-floor';
 import { benchFloors, type Floors } from './runc-floor';
 
 // Caisson beside containerd 1.6 (Debian's, on a private root) and the raw runc floor, in one run,
@@ -32,7 +33,10 @@ import { benchFloors, type Floors } from './runc-floor';
 // process; RSS is the sum of VmRSS of the engine and of its per-pod helpers. The floors
 // (bench/runc-floor.ts) are runc alone, serial and 50 at once, and 50 at once with a network
 // namespace and the same CNI chain each; the machine's CPU time over each parallel step shows how
-// much of it the engine spends and how much runc, conmon, CNI and the kernel. Everything either
+// much of it the engine spends and how much runc, conmon, CNI and the kernel. conmon's share is
+// measured by floors that run the container under conmon as Caisson's runc plugin does, with no
+// daemon (bench/conmon-floor.ts); the idle engine's by the stack Caisson is built on alone, node
+// and grpc-js serving the CRI protos (bench/grpc-stack-floor.ts). Everything either
 // engine or the floors made is removed, even when the benchmark fails.
 // Run: npm run build && node dist/bench/engine-comparison-benchmark.js
 
@@ -120,38 +124,57 @@ async function main(): Promise<void> {
       await engine.stop();
       process.stderr.write(`${name} done\n`);
     }
+    const stackRss = await measureStackFloor(work);
     const floors = await benchFloors(work, PARALLEL, SERIAL, { bridge: 'cbench2', subnet: '10.99.0.0/16' }, cleanups);
-    printResults(results.get('containerd'), results.get('caisson'), floors);
+    printResults(results.get('containerd'), results.get('caisson'), floors, stackRss);
   } finally {
     await runCleanups('engine comparison benchmark', cleanups, work);
   }
 }
 
-function printResults(containerd: EngineResults | undefined, caisson: EngineResults | undefined, floors: Floors): void {
+function printResults(containerd: EngineResults | undefined, caisson: EngineResults | undefined, floors: Floors, stackRss: number): void {
   if (!containerd || !caisson) throw new Error('an engine has no results');
   const ms = (value: number): string => `${value.toFixed(0)} ms`;
   const s = (value: number): string => `${value.toFixed(2)} s`;
   const ratio = (a: number, b: number): string => (b > 0 ? (a / b).toFixed(2) : '—');
-  const { parallel: runcOnly, parallelNetwork: net } = floors;
+  const { parallel: runcOnly, parallelNetwork: net, conmonParallelNetwork: conmon } = floors;
   // With this many cores busy the whole time, the machine needs at least this long for the CPU time measured.
   const cores = os.cpus().length;
   const cpuWall = (msPerPod: number): number => (msPerPod * PARALLEL) / 1000 / cores;
-  const rows: string[][] = [
-    ['pod + container start p50, host network', ms(containerd.hostNetworkP50), ms(caisson.hostNetworkP50), `runc run -d ${ms(floors.serialP50)}`, ratio(caisson.hostNetworkP50, containerd.hostNetworkP50), ratio(caisson.hostNetworkP50, floors.serialP50)],
-    ['pod + container start p50, CNI bridge', ms(containerd.bridgeP50), ms(caisson.bridgeP50), '—', ratio(caisson.bridgeP50, containerd.bridgeP50), '—'],
-    [`${PARALLEL} pods started in parallel (CNI), wall`, s(containerd.parallelStartS), s(caisson.parallelStartS), `netns+CNI+runc ${s(net.startS)}`, ratio(caisson.parallelStartS, containerd.parallelStartS), ratio(caisson.parallelStartS, net.startS)],
-    [`${PARALLEL} pods removed in parallel, wall`, s(containerd.parallelRemoveS), s(caisson.parallelRemoveS), `runc+CNI DEL ${s(net.removeS)}`, ratio(caisson.parallelRemoveS, containerd.parallelRemoveS), ratio(caisson.parallelRemoveS, net.removeS)],
-    [`${PARALLEL} runc run -d in parallel, no network, wall`, '—', '—', s(runcOnly.startS), '—', '—'],
-    [`${PARALLEL} runc delete -f in parallel, no network, wall`, '—', '—', s(runcOnly.removeS), '—', '—'],
-    ['engine CPU time per pod (parallel start)', ms(containerd.cpuMsPerPod), ms(caisson.cpuMsPerPod), '—', ratio(caisson.cpuMsPerPod, containerd.cpuMsPerPod), '—'],
-    ['machine CPU time per pod (parallel start)', ms(containerd.startMachineCpuMsPerPod), ms(caisson.startMachineCpuMsPerPod), `${ms(net.startCpuMsPerPod)} (no network ${ms(runcOnly.startCpuMsPerPod)})`, ratio(caisson.startMachineCpuMsPerPod, containerd.startMachineCpuMsPerPod), ratio(caisson.startMachineCpuMsPerPod, net.startCpuMsPerPod)],
-    ['machine CPU time per pod (parallel remove)', ms(containerd.removeMachineCpuMsPerPod), ms(caisson.removeMachineCpuMsPerPod), `${ms(net.removeCpuMsPerPod)} (no network ${ms(runcOnly.removeCpuMsPerPod)})`, ratio(caisson.removeMachineCpuMsPerPod, containerd.removeMachineCpuMsPerPod), ratio(caisson.removeMachineCpuMsPerPod, net.removeCpuMsPerPod)],
-    [`machine CPU / ${cores} cores, parallel start`, s(cpuWall(containerd.startMachineCpuMsPerPod)), s(cpuWall(caisson.startMachineCpuMsPerPod)), s(cpuWall(net.startCpuMsPerPod)), '—', '—'],
-    [`machine CPU / ${cores} cores, parallel remove`, s(cpuWall(containerd.removeMachineCpuMsPerPod)), s(cpuWall(caisson.removeMachineCpuMsPerPod)), s(cpuWall(net.removeCpuMsPerPod)), '—', '—'],
-    ['engine RSS idle', formatMib(containerd.idleRss), formatMib(caisson.idleRss), '—', ratio(caisson.idleRss, containerd.idleRss), '—'],
-    [`engine + helpers RSS, ${PARALLEL} pods running`, formatMib(containerd.loadedRss), formatMib(caisson.loadedRss), '—', ratio(caisson.loadedRss, containerd.loadedRss), '—'],
+  const conmonsRss = conmon.helpersRss ?? 0;
+  const loadedFloor = stackRss + conmonsRss;
+  /** A row of the engines and a floor: the measure, both engines' values, the floor's, and the ratios. */
+  const row = (measure: string, value: (r: EngineResults) => number, format: (v: number) => string, floorName: string, floor: number | undefined): string[] => [
+    measure,
+    format(value(containerd)),
+    format(value(caisson)),
+    floor === undefined ? '—' : `${floorName} ${format(floor)}`.trim(),
+    ratio(value(caisson), value(containerd)),
+    floor === undefined ? '—' : ratio(value(caisson), floor),
   ];
-  process.stdout.write(`Caisson beside containerd 1.6 and the runc floor (${SERIAL} serial pods per network, ${PARALLEL} in parallel):\n\n`);
+  const floorOnly = (measure: string, floor: string): string[] => [measure, '—', '—', floor, '—', '—'];
+  const rows: string[][] = [
+    row('pod + container start p50, host network', (r) => r.hostNetworkP50, ms, 'runc run -d', floors.serialP50),
+    row('  the same against runc under conmon, no daemon', (r) => r.hostNetworkP50, ms, 'conmon + runc create, start', floors.conmonSerialP50),
+    row('pod + container start p50, CNI bridge', (r) => r.bridgeP50, ms, '', undefined),
+    row(`${PARALLEL} pods started in parallel (CNI), wall`, (r) => r.parallelStartS, s, 'netns+CNI+runc', net.startS),
+    row('  the same against runc under conmon, no daemon', (r) => r.parallelStartS, s, 'netns+CNI+conmon+runc', conmon.startS),
+    row(`${PARALLEL} pods removed in parallel, wall`, (r) => r.parallelRemoveS, s, 'runc+CNI DEL', net.removeS),
+    row('  the same against runc under conmon, no daemon', (r) => r.parallelRemoveS, s, 'conmon+runc+CNI DEL', conmon.removeS),
+    floorOnly(`${PARALLEL} runc run -d in parallel, no network, wall`, s(runcOnly.startS)),
+    floorOnly(`${PARALLEL} runc delete -f in parallel, no network, wall`, s(runcOnly.removeS)),
+    row('engine CPU time per pod (parallel start)', (r) => r.cpuMsPerPod, ms, '', undefined),
+    row('machine CPU time per pod (parallel start)', (r) => r.startMachineCpuMsPerPod, ms, '', net.startCpuMsPerPod),
+    row('  the same against the floor under conmon', (r) => r.startMachineCpuMsPerPod, ms, '', conmon.startCpuMsPerPod),
+    floorOnly('  floor with no network', ms(runcOnly.startCpuMsPerPod)),
+    row('machine CPU time per pod (parallel remove)', (r) => r.removeMachineCpuMsPerPod, ms, '', net.removeCpuMsPerPod),
+    row('  the same against the floor under conmon', (r) => r.removeMachineCpuMsPerPod, ms, '', conmon.removeCpuMsPerPod),
+    row(`machine CPU / ${cores} cores, parallel start`, (r) => cpuWall(r.startMachineCpuMsPerPod), s, '', cpuWall(net.startCpuMsPerPod)),
+    row(`machine CPU / ${cores} cores, parallel remove`, (r) => cpuWall(r.removeMachineCpuMsPerPod), s, '', cpuWall(net.removeCpuMsPerPod)),
+    row('engine RSS idle', (r) => r.idleRss, formatMib, 'node + grpc-js + CRI protos', stackRss),
+    row(`engine + helpers RSS, ${PARALLEL} pods running`, (r) => r.loadedRss, formatMib, `that + ${PARALLEL} conmons (${formatMib(conmonsRss)})`, loadedFloor),
+  ];
+  process.stdout.write(`Caisson beside containerd 1.6 and the floors (${SERIAL} serial pods per network, ${PARALLEL} in parallel):\n\n`);
   printTable(['measure', 'containerd', 'caisson', 'floor', 'caisson / containerd', 'caisson / floor'], rows);
 }
 

@@ -2,6 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { runProgram } from '../core/host-programs/run-program';
+import { conmonSteps } from './conmon-floor';
+import type { ContainerSteps, FloorPod } from './floor-steps';
 import {
   allSettledOrThrow,
   checkInterrupted,
@@ -23,7 +25,11 @@ import {
 //   --net=FILE ip link set lo up`, as caissond does), the engines' CNI chain (bridge + host-local,
 //   then portmap) run straight from /usr/lib/cni on a bridge and subnet of the floor's own, and
 //   `runc run -d` of a bundle whose spec joins that namespace; then, at once, `runc delete -f`,
-//   CNI DEL (portmap, then bridge) and the namespace unpinned.
+//   CNI DEL (portmap, then bridge) and the namespace unpinned;
+// - the same two, serial and parallel with network, with the container made as Caisson's runc
+//   plugin makes it, but driven from here with no daemon: conmon runs `runc create`, the exec
+//   FIFO starts it, and SIGKILL plus the removal of runc's state end it (bench/conmon-floor.ts).
+//   What this adds to the runc floors is conmon's part.
 // Each parallel step also reads the machine's CPU time (/proc/stat) before and after.
 
 const CNI_BIN = '/usr/lib/cni';
@@ -40,12 +46,24 @@ export interface ParallelFloor {
   /** Machine CPU time (all processes and the kernel) per pod, over the start and over the removal. */
   readonly startCpuMsPerPod: number;
   readonly removeCpuMsPerPod: number;
+  /** With the containers running: VmRSS of their per-container helpers (conmon), when they have any. */
+  readonly helpersRss?: number;
 }
 
 export interface Floors {
   readonly serialP50: number;
   readonly parallel: ParallelFloor;
   readonly parallelNetwork: ParallelFloor;
+  /** The same under conmon, as Caisson's runc plugin runs it. */
+  readonly conmonSerialP50: number;
+  readonly conmonParallelNetwork: ParallelFloor;
+}
+
+function runcSteps(root: string, work: string): ContainerSteps {
+  return {
+    start: (pod) => runcRunDetached(root, pod.podBundle, pod.id, path.join(work, `runc-${pod.id}.log`)),
+    remove: (pod) => runcDelete(root, pod.id).then(() => undefined),
+  };
 }
 
 /** Runs the three floors; everything they make is undone by the cleanups they register, too. */
@@ -56,21 +74,27 @@ export async function benchFloors(work: string, count: number, serial: number, n
   cleanups.push({ what: `delete bridge ${network.bridge}`, run: () => runProgram('ip', ['link', 'del', network.bridge]).then(() => undefined, () => undefined) });
   // Registered after the bridge, so it runs first: the containers go before their namespaces.
   cleanups.push({ what: `delete leftover containers of ${root}`, run: () => deleteAllRunc(root) });
-  const serialP50 = await serialFloor(root, bundle, work, serial);
+  const runc = runcSteps(root, work);
+  const conmon = conmonSteps(root, path.join(work, 'conmon-floor'));
+  const serialP50 = await serialFloor(root, bundle, serial, 'floor', runc);
   const parallel = await parallelFloor(root, bundle, work, count);
-  const parallelNetwork = await parallelNetworkFloor(root, bundle, work, count, network);
-  return { serialP50, parallel, parallelNetwork };
+  const parallelNetwork = await parallelNetworkFloor(root, bundle, work, count, network, 'nfloor', runc);
+  const conmonSerialP50 = await serialFloor(root, bundle, serial, 'cfloor', conmon);
+  const conmonParallelNetwork = await parallelNetworkFloor(root, bundle, work, count, network, 'cnfloor', conmon);
+  return { serialP50, parallel, parallelNetwork, conmonSerialP50, conmonParallelNetwork };
 }
 
-async function serialFloor(root: string, bundle: string, work: string, serial: number): Promise<number> {
+/** p50 of `serial` container starts one after another (each removed before the next, untimed). */
+async function serialFloor(root: string, bundle: string, serial: number, label: string, steps: ContainerSteps): Promise<number> {
   const ms: number[] = [];
   for (let i = -1; i < serial; i++) {
     checkInterrupted();
-    const id = `bench-floor-${process.pid}-${i + 1}`;
+    const pod = { id: `bench-${label}-${process.pid}-${i + 1}`, podBundle: bundle };
+    steps.prepare?.(pod);
     const started = performance.now();
-    await runcRunDetached(root, bundle, id, path.join(work, 'runc.log'));
+    await steps.start(pod);
     if (i >= 0) ms.push(performance.now() - started);
-    await runcDelete(root, id);
+    await steps.remove(pod);
   }
   await expectNoRuncContainers(root);
   return percentile(ms, 50);
@@ -115,20 +139,22 @@ async function cni(command: 'ADD' | 'DEL', plugin: Record<string, unknown>, id: 
   return command === 'ADD' ? (JSON.parse(stdout) as unknown) : undefined;
 }
 
-async function parallelNetworkFloor(root: string, bundle: string, work: string, count: number, network: FloorNetwork): Promise<ParallelFloor> {
-  const plugins = cniPlugins(network, path.join(work, 'floor-ipam'));
+async function parallelNetworkFloor(root: string, bundle: string, work: string, count: number, network: FloorNetwork, label: string, steps: ContainerSteps): Promise<ParallelFloor> {
+  const plugins = cniPlugins(network, path.join(work, `${label}-ipam`));
   const spec = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8')) as { root: { path: string }; linux: { namespaces: { type: string; path?: string }[] } };
-  const netnsDir = path.join(work, 'floor-netns');
+  const netnsDir = path.join(work, `${label}-netns`);
   fs.mkdirSync(netnsDir);
-  const pods = Array.from({ length: count }, (_, i) => {
-    const id = `bench-nfloor-${process.pid}-${i}`;
-    const podBundle = path.join(work, 'floor-bundles', id);
+  const pods = Array.from({ length: count }, (_, i): FloorPod => {
+    const id = `bench-${label}-${process.pid}-${i}`;
+    const podBundle = path.join(work, `${label}-bundles`, id);
     const netns = path.join(netnsDir, id);
     // Its own config.json joining its namespace, on the shared read-only rootfs; written untimed.
     fs.mkdirSync(podBundle, { recursive: true });
     const namespaces = spec.linux.namespaces.map((ns) => (ns.type === 'network' ? { type: 'network', path: netns } : ns));
     fs.writeFileSync(path.join(podBundle, 'config.json'), JSON.stringify({ ...spec, root: { ...spec.root, path: path.join(bundle, 'rootfs') }, linux: { ...spec.linux, namespaces } }));
-    return { id, podBundle, netns, results: [] as unknown[] };
+    const pod: FloorPod = { id, podBundle, netns, results: [] };
+    steps.prepare?.(pod);
+    return pod;
   });
 
   const start = await atOnce(count, async (i) => {
@@ -140,11 +166,12 @@ async function parallelNetworkFloor(root: string, bundle: string, work: string, 
       prev = await cni('ADD', plugin, pod.id, pod.netns, network, prev);
       pod.results.push(prev);
     }
-    await runcRunDetached(root, pod.podBundle, pod.id, path.join(work, `runc-${pod.id}.log`));
+    await steps.start(pod);
   });
+  const helpersRss = steps.helperRss?.();
   const remove = await atOnce(count, async (i) => {
     const pod = pods[i]!;
-    await runcDelete(root, pod.id);
+    await steps.remove(pod);
     // As libcni does, every DEL gets the chain's final ADD result as prevResult.
     const final = pod.results[pod.results.length - 1];
     for (const plugin of [...plugins].reverse()) await cni('DEL', plugin, pod.id, pod.netns, network, final);
@@ -152,5 +179,5 @@ async function parallelNetworkFloor(root: string, bundle: string, work: string, 
     fs.rmSync(pod.netns);
   });
   await expectNoRuncContainers(root);
-  return { startS: start.wallS, removeS: remove.wallS, startCpuMsPerPod: start.cpuMsPerPod, removeCpuMsPerPod: remove.cpuMsPerPod };
+  return { startS: start.wallS, removeS: remove.wallS, startCpuMsPerPod: start.cpuMsPerPod, removeCpuMsPerPod: remove.cpuMsPerPod, ...(helpersRss === undefined ? {} : { helpersRss }) };
 }
