@@ -156,7 +156,8 @@ function printResults(containerd: EngineResults | undefined, caisson: EngineResu
   const rows: string[][] = [
     row('pod + container start p50, host network', (r) => r.hostNetworkP50, ms, 'runc run -d', floors.serialP50),
     row('  the same against runc under conmon, no daemon', (r) => r.hostNetworkP50, ms, 'conmon + runc create, start', floors.conmonSerialP50),
-    row('pod + container start p50, CNI bridge', (r) => r.bridgeP50, ms, '', undefined),
+    row('pod + container start p50, CNI bridge', (r) => r.bridgeP50, ms, 'netns+CNI+runc run -d', floors.serialNetworkP50),
+    row('  the same against runc under conmon, no daemon', (r) => r.bridgeP50, ms, 'netns+CNI+conmon+runc', floors.conmonSerialNetworkP50),
     row(`${PARALLEL} pods started in parallel (CNI), wall`, (r) => r.parallelStartS, s, 'netns+CNI+runc', net.startS),
     row('  the same against runc under conmon, no daemon', (r) => r.parallelStartS, s, 'netns+CNI+conmon+runc', conmon.startS),
     row(`${PARALLEL} pods removed in parallel, wall`, (r) => r.parallelRemoveS, s, 'runc+CNI DEL', net.removeS),

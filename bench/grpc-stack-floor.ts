@@ -1,9 +1,7 @@
-import * as grpc from '@grpc/grpc-js';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { loadCaissonServices, loadCriServices } from '../core/cri/cri-proto';
 import { packageInfo } from '../core/package-info';
 import { waitUntilServing } from '../test/support/spawned-daemon';
 import { rssOf } from './bench-engines';
@@ -13,25 +11,9 @@ import { rssOf } from './bench-engines';
 // every method answering an empty message, and nothing else. Run with the node flags and the
 // environment of bin/caissond's first line, and measured as the comparison measures an idle
 // engine (VmRSS, 2 s after it answers). What the daemon holds beyond this is its own.
-// As a program: node dist/bench/grpc-stack-floor.js <socket>
+// The server itself is bench/grpc-stack-floor-server.ts, a program of its own that loads nothing else.
 
 const IDLE_WAIT_MS = 2_000;
-
-function serve(socket: string): void {
-  const server = new grpc.Server();
-  const answerEmpty = (service: grpc.ServiceDefinition): grpc.UntypedServiceImplementation =>
-    Object.fromEntries(Object.keys(service).map((method) => [method, (_call: unknown, callback: grpc.sendUnaryData<object>) => callback(null, {})]));
-  for (const version of ['v1', 'v1alpha2'] as const) {
-    const services = loadCriServices(version);
-    for (const service of [services.RuntimeService.service, services.ImageService.service]) server.addService(service, answerEmpty(service));
-  }
-  const caisson = loadCaissonServices().Images.service;
-  server.addService(caisson, answerEmpty(caisson));
-  fs.rmSync(socket, { force: true });
-  server.bindAsync(`unix://${socket}`, grpc.ServerCredentials.createInsecure(), (error) => {
-    if (error) throw error;
-  });
-}
 
 /** bin/caissond's first line: `#!/usr/bin/env -S NAME=VALUE… node <flags>`. */
 function caissondLaunch(): { env: Record<string, string>; nodeFlags: string[] } {
@@ -46,7 +28,7 @@ function caissondLaunch(): { env: Record<string, string>; nodeFlags: string[] } 
 export async function measureStackFloor(work: string): Promise<number> {
   const socket = path.join(work, 'grpc-stack-floor.sock');
   const { env, nodeFlags } = caissondLaunch();
-  const child = spawn(process.execPath, [...nodeFlags, __filename, socket], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, [...nodeFlags, path.join(__dirname, 'grpc-stack-floor-server.js'), socket], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
   let said = '';
   child.stderr.on('data', (chunk: Buffer) => (said += chunk.toString()));
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
@@ -59,5 +41,3 @@ export async function measureStackFloor(work: string): Promise<number> {
     await exited;
   }
 }
-
-if (require.main === module) serve(process.argv[2] ?? '/tmp/grpc-stack-floor.sock');
