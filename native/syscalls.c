@@ -218,66 +218,75 @@ static int number_argument(napi_env env, napi_value value, const char *name, int
   return -1;
 }
 
-// mount(source, target, fstype, flags, data, cwd): cwd '' leaves the working folder alone.
+// The arguments of one call, and the op that will carry them; NULL (with a TypeError thrown)
+// when fewer than `count` were given.
+static struct op *begin(napi_env env, napi_callback_info info, enum op_kind kind, size_t count, napi_value *argv, const char *usage) {
+  size_t given = count;
+  napi_get_cb_info(env, info, &given, argv, NULL, NULL);
+  if (given < count) {
+    napi_throw_type_error(env, NULL, usage);
+    return NULL;
+  }
+  struct op *op = new_op(kind);
+  if (op == NULL) napi_throw_error(env, "ENOMEM", "out of memory");
+  return op;
+}
+
+// Gives up on a call whose arguments were refused: frees what was copied and makes sure the
+// caller sees an exception.
+static napi_value abandon(napi_env env, struct op *op, const char *usage) {
+  if (op != NULL) free_op(op);
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (!pending) napi_throw_type_error(env, NULL, usage);
+  return NULL;
+}
+
+static const char MOUNT_USAGE[] = "mount(source, target, fstype, flags, data, cwd)";
+
+// cwd '' leaves the working folder alone.
 static napi_value js_mount(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
   napi_value argv[6];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  struct op *op = new_op(OP_MOUNT);
+  struct op *op = begin(env, info, OP_MOUNT, 6, argv, MOUNT_USAGE);
   int64_t flags;
-  if (op == NULL || argc < 6 || !(op->source = string_argument(env, argv[0], "source")) ||
-      !(op->target = string_argument(env, argv[1], "target")) || !(op->fstype = string_argument(env, argv[2], "fstype")) ||
-      number_argument(env, argv[3], "flags", &flags) != 0 || !(op->data = string_argument(env, argv[4], "data")) ||
-      !(op->cwd = string_argument(env, argv[5], "cwd"))) {
-    if (op != NULL) free_op(op);
-    return NULL;
-  }
+  if (op == NULL || !(op->source = string_argument(env, argv[0], "source")) || !(op->target = string_argument(env, argv[1], "target")) ||
+      !(op->fstype = string_argument(env, argv[2], "fstype")) || number_argument(env, argv[3], "flags", &flags) != 0 ||
+      !(op->data = string_argument(env, argv[4], "data")) || !(op->cwd = string_argument(env, argv[5], "cwd")))
+    return abandon(env, op, MOUNT_USAGE);
   op->flags = (unsigned long)flags;
   return queue(env, op);
 }
 
-// umount(target, flags)
+static const char UMOUNT_USAGE[] = "umount(target, flags)";
+
 static napi_value js_umount(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  struct op *op = new_op(OP_UMOUNT);
+  struct op *op = begin(env, info, OP_UMOUNT, 2, argv, UMOUNT_USAGE);
   int64_t flags;
-  if (op == NULL || argc < 2 || !(op->target = string_argument(env, argv[0], "target")) || number_argument(env, argv[1], "flags", &flags) != 0) {
-    if (op != NULL) free_op(op);
-    return NULL;
-  }
+  if (op == NULL || !(op->target = string_argument(env, argv[0], "target")) || number_argument(env, argv[1], "flags", &flags) != 0)
+    return abandon(env, op, UMOUNT_USAGE);
   op->flags = (unsigned long)flags;
   return queue(env, op);
 }
 
-// pinNamespaces(netFile, ipcFile, utsFile, hostname, loopbackUp, sysctls): a '' file leaves
-// that namespace the caller's; sysctls alternate /proc/sys file and value.
+static const char PIN_USAGE[] = "pinNamespaces(netFile, ipcFile, utsFile, hostname, loopbackUp, sysctls): sysctls is an array of file, value pairs";
+
+// A '' file leaves that namespace the caller's; sysctls alternate /proc/sys file and value.
 static napi_value js_pin(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
   napi_value argv[6];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  struct op *op = new_op(OP_PIN);
+  struct op *op = begin(env, info, OP_PIN, 6, argv, PIN_USAGE);
   bool loopback = false;
   uint32_t words = 0;
-  if (op == NULL || argc < 6 || !(op->net_file = string_argument(env, argv[0], "netFile")) ||
-      !(op->ipc_file = string_argument(env, argv[1], "ipcFile")) || !(op->uts_file = string_argument(env, argv[2], "utsFile")) ||
-      !(op->hostname = string_argument(env, argv[3], "hostname")) || napi_get_value_bool(env, argv[4], &loopback) != napi_ok ||
-      napi_get_array_length(env, argv[5], &words) != napi_ok || words % 2 != 0 || words > MAX_SYSCTLS * 2) {
-    if (op != NULL) free_op(op);
-    bool pending = false;
-    napi_is_exception_pending(env, &pending);
-    if (!pending) napi_throw_type_error(env, NULL, "pinNamespaces: bad arguments");
-    return NULL;
-  }
+  if (op == NULL || !(op->net_file = string_argument(env, argv[0], "netFile")) || !(op->ipc_file = string_argument(env, argv[1], "ipcFile")) ||
+      !(op->uts_file = string_argument(env, argv[2], "utsFile")) || !(op->hostname = string_argument(env, argv[3], "hostname")) ||
+      napi_get_value_bool(env, argv[4], &loopback) != napi_ok || napi_get_array_length(env, argv[5], &words) != napi_ok ||
+      words % 2 != 0 || words > MAX_SYSCTLS * 2)
+    return abandon(env, op, PIN_USAGE);
   op->loopback_up = loopback;
   for (uint32_t i = 0; i < words; i++) {
     napi_value word;
     napi_get_element(env, argv[5], i, &word);
-    if (!(op->sysctls[i] = string_argument(env, word, "sysctl"))) {
-      free_op(op);
-      return NULL;
-    }
+    if (!(op->sysctls[i] = string_argument(env, word, "sysctl"))) return abandon(env, op, PIN_USAGE);
     op->sysctl_words = i + 1;
   }
   op->clone_flags = (op->net_file[0] ? CLONE_NEWNET : 0) | (op->ipc_file[0] ? CLONE_NEWIPC : 0) | (op->uts_file[0] ? CLONE_NEWUTS : 0);

@@ -165,4 +165,11 @@ describe('the native addon\'s arguments', () => {
     assert.throws(() => native.umount('/tmp/a\0b', 0), /NUL/);
     assert.throws(() => native.mount('shm', '/tmp/x', 'tmpfs', 0, 'size=1m\0', ''), /NUL/);
   });
+
+  it('names the call\'s arguments when some are missing or of the wrong kind', () => {
+    const native = nativeSyscalls() as unknown as Record<string, (...args: unknown[]) => unknown>;
+    assert.throws(() => native.mount?.('shm', '/tmp/x'), /mount\(source, target, fstype, flags, data, cwd\)/);
+    assert.throws(() => native.umount?.('/tmp/x', 'zero'), /flags must be a number/);
+    assert.throws(() => native.pinNamespaces?.('', '', '', '', true, ['/proc/sys/kernel/shmmni']), /file, value pairs/);
+  });
 });
