@@ -10,11 +10,12 @@ output=native/build/caisson-syscalls.node
 if [[ -f "$output" && "$output" -nt "$source" && "$output" -nt "$0" ]]; then exit 0; fi
 
 compiler=$(command -v cc || command -v gcc || true)
-# Node's headers: beside the node executable (official builds, Debian, NodeSource), or npm's
-# nodedir setting.
+# Node's headers: beside the node executable (official builds, Debian, NodeSource), npm's nodedir
+# setting, or node-gyp's cache (filled when `npm ci` built better-sqlite3 with downloaded headers).
 node_prefix=$(dirname "$(dirname "$(command -v node)")")
+gyp_cache="${HOME:-/root}/.cache/node-gyp/$(node -p process.versions.node)/include/node"
 headers=""
-for dir in "$node_prefix/include/node" "$(npm config get nodedir 2>/dev/null || true)/include/node" /usr/include/node /usr/local/include/node; do
+for dir in "$node_prefix/include/node" "$(npm config get nodedir 2>/dev/null || true)/include/node" "$gyp_cache" /usr/include/node /usr/local/include/node; do
   if [[ -f "$dir/node_api.h" ]]; then headers=$dir; break; fi
 done
 if [[ -z "$compiler" || -z "$headers" ]]; then
